@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layering (see ARCHITECTURE.md): kernels → differentiable ops and tape → layers/models →
+// the method (NTK, transfer, pruning, training, data, checkpoints) → the CLI.
+let package = Package(
+    name: "NeuralTangentTransfer",
+    products: [
+        .executable(name: "ntt", targets: ["ntt"]),
+        .library(name: "NeuralTangentTransfer", targets: ["NeuralTangentTransfer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "NTTKernels", dependencies: ["CBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "NTTAutodiff", dependencies: ["NTTKernels"]),
+        .target(name: "NTTLayers", dependencies: ["NTTAutodiff"]),
+        .target(name: "NeuralTangentTransfer",
+                dependencies: ["NTTLayers", "NTTAutodiff", "NTTKernels", "CZlib"]),
+        .executableTarget(name: "ntt", dependencies: [
+            "NeuralTangentTransfer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NTTKernelsTests", dependencies: ["NTTKernels"]),
+        .testTarget(name: "NTTAutodiffTests", dependencies: ["NTTAutodiff"]),
+        .testTarget(name: "NTTLayersTests", dependencies: ["NTTLayers"]),
+        .testTarget(name: "NeuralTangentTransferTests", dependencies: ["NeuralTangentTransfer"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "nttTests", dependencies: ["ntt"]),
+    ]
+)

@@ -1,0 +1,51 @@
+import NTTKernels
+
+extension Tensor {
+    /// The patch matrix of an NHWC image for a kh×kw window: shape [N·oh·ow, kh·kw·C], columns
+    /// ordered (kh, kw, C) like HWIO filters. Its pullback is `patchesAdjoint` (col2im) and
+    /// vice versa, so convolutions built on it differentiate to any order.
+    public func patches(windowHeight: Int, windowWidth: Int, strideHeight: Int = 1,
+                        strideWidth: Int = 1, padding: Padding = .valid) -> Tensor {
+        precondition(rank == 4, "patches: needs an NHWC tensor of rank 4, got shape \(shape)")
+        precondition(windowHeight > 0 && windowWidth > 0 && strideHeight > 0 && strideWidth > 0,
+                     "patches: window and stride must be positive")
+        let g = WindowGeometry(batch: shape[0], height: shape[1], width: shape[2], channels: shape[3],
+                               windowHeight: windowHeight, windowWidth: windowWidth,
+                               strideHeight: strideHeight, strideWidth: strideWidth, padding: padding)
+        precondition(g.outHeight > 0 && g.outWidth > 0,
+                     "patches: a \(windowHeight)×\(windowWidth) window does not fit an image of \(shape[1])×\(shape[2]) with \(padding) padding")
+        return patches(g)
+    }
+
+    func patches(_ g: WindowGeometry) -> Tensor {
+        let outShape = [g.patchCount, g.patchSize]
+        let out = Tensor.make(outShape) { o in withPointer { Im2col.patches($0, g, into: o) } }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.patchesAdjoint(g)] }
+    }
+
+    /// col2im: scatter-adds a patch matrix back onto the image (the adjoint of `patches`).
+    func patchesAdjoint(_ g: WindowGeometry) -> Tensor {
+        precondition(shape == [g.patchCount, g.patchSize], "patchesAdjoint: shape \(shape) does not match the window geometry")
+        let outShape = [g.batch, g.height, g.width, g.channels]
+        let out = Tensor.make(outShape) { o in withPointer { Im2col.accumulate($0, g, into: o) } }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.patches(g)] }
+    }
+
+    /// 2-D convolution (cross-correlation, as in XLA) of an NHWC input with an HWIO filter:
+    /// y = patches(x) · reshape(w, [kh·kw·cin, cout]), reshaped to [N, oh, ow, cout].
+    public static func conv2d(_ x: Tensor, _ w: Tensor, strides: (Int, Int) = (1, 1),
+                              padding: Padding = .valid) -> Tensor {
+        precondition(x.rank == 4 && w.rank == 4,
+                     "conv2d: needs input [N,H,W,C] and filter [kh,kw,cin,cout], got \(x.shape) and \(w.shape)")
+        precondition(x.shape[3] == w.shape[2],
+                     "conv2d: input has \(x.shape[3]) channels but the filter expects \(w.shape[2])")
+        let g = WindowGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], channels: x.shape[3],
+                               windowHeight: w.shape[0], windowWidth: w.shape[1],
+                               strideHeight: strides.0, strideWidth: strides.1, padding: padding)
+        precondition(g.outHeight > 0 && g.outWidth > 0,
+                     "conv2d: a \(w.shape[0])×\(w.shape[1]) filter does not fit a \(x.shape[1])×\(x.shape[2]) input with \(padding) padding")
+        let cout = w.shape[3]
+        let y = matmul(x.patches(g), w.reshaped([g.patchSize, cout]))
+        return y.reshaped([g.batch, g.outHeight, g.outWidth, cout])
+    }
+}

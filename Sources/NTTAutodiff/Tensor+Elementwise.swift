@@ -1,0 +1,109 @@
+import NTTKernels
+
+// Elementwise arithmetic with NumPy broadcasting. Each operation's pullback sits next to it and
+// is written with tensor operations, so it can be differentiated again.
+
+extension Tensor {
+    /// Applies `op` to equal-shaped operands (after broadcasting both to the common shape).
+    @inline(__always)
+    private static func binary(_ a: Tensor, _ b: Tensor, _ name: String,
+                               _ op: (Float, Float) -> Float) -> (Tensor, Tensor, [Float]) {
+        var a = a, b = b
+        if a.shape != b.shape {
+            let shape = ShapeRules.require({ () throws(ShapeError) in try ShapeRules.broadcast(a.shape, b.shape) }, name)
+            if a.shape != shape { a = a.broadcast(to: shape) }
+            if b.shape != shape { b = b.broadcast(to: shape) }
+        }
+        let n = a.count
+        let out = make(a.shape) { o in
+            a.withPointer { pa in b.withPointer { pb in for i in 0..<n { o[i] = op(pa[i], pb[i]) } } }
+        }
+        return (a, b, out)
+    }
+
+    @inline(__always)
+    private func unary(_ op: (Float) -> Float) -> [Float] {
+        let n = count
+        return Tensor.make(shape) { o in withPointer { p in for i in 0..<n { o[i] = op(p[i]) } } }
+    }
+
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let (a, b, out) = binary(lhs, rhs, "+", +)
+        return recorded(a.shape, out, inputs: [a, b]) { g in [g, g] }
+    }
+
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let (a, b, out) = binary(lhs, rhs, "-", -)
+        return recorded(a.shape, out, inputs: [a, b]) { g in [g, -g] }
+    }
+
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let (a, b, out) = binary(lhs, rhs, "*", *)
+        return recorded(a.shape, out, inputs: [a, b]) { g in
+            [a.node == nil ? nil : g * b, b.node == nil ? nil : g * a]
+        }
+    }
+
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let (a, b, out) = binary(lhs, rhs, "/", /)
+        return recorded(a.shape, out, inputs: [a, b]) { g in
+            [a.node == nil ? nil : g / b, b.node == nil ? nil : -(g * a) / (b * b)]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor {
+        recorded(x.shape, x.unary { -$0 }, inputs: [x]) { g in [-g] }
+    }
+
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor {
+        recorded(lhs.shape, lhs.unary { $0 * rhs }, inputs: [lhs]) { g in [g * rhs] }
+    }
+    public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs * lhs }
+    public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs * (1 / rhs) }
+
+    public static func + (lhs: Tensor, rhs: Float) -> Tensor {
+        recorded(lhs.shape, lhs.unary { $0 + rhs }, inputs: [lhs]) { g in [g] }
+    }
+    public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs + (-rhs) }
+
+    /// eˣ elementwise.
+    public func exp() -> Tensor {
+        let x = self
+        let y = unary { libmExp($0) }
+        return Tensor.recorded(shape, y, inputs: [x]) { g in
+            // Reuse the saved value unless this pullback is itself being recorded.
+            [g * (Recording.isEnabled && x.node != nil ? x.exp() : Tensor(shape: x.shape, scalars: y))]
+        }
+    }
+
+    /// Natural logarithm elementwise.
+    public func log() -> Tensor {
+        let x = self
+        return Tensor.recorded(shape, unary { libmLog($0) }, inputs: [x]) { g in [g / x] }
+    }
+
+    /// x² elementwise.
+    public func squared() -> Tensor { self * self }
+
+    /// max(x, 0); the derivative at exactly 0 is 0, as in JAX.
+    public func relu() -> Tensor {
+        let x = self
+        return Tensor.recorded(shape, unary { $0 > 0 ? $0 : 0 }, inputs: [x]) { g in [g * x.positiveMask()] }
+    }
+
+    /// 1 where x > 0, else 0; a constant (not differentiated through).
+    public func positiveMask() -> Tensor {
+        Tensor(shape: shape, scalars: unary { $0 > 0 ? 1 : 0 })
+    }
+}
+
+// Single-precision libm entry points without importing Foundation into this module's API.
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func libmExp(_ x: Float) -> Float { expf(x) }
+@inline(__always) func libmLog(_ x: Float) -> Float { logf(x) }
+#elseif canImport(Darwin)
+import Darwin
+@inline(__always) func libmExp(_ x: Float) -> Float { expf(x) }
+@inline(__always) func libmLog(_ x: Float) -> Float { logf(x) }
+#endif

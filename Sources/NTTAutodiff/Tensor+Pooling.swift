@@ -1,0 +1,70 @@
+import NTTKernels
+
+extension Tensor {
+    /// Elements at flat positions `indices` (shape `outShape`); its pullback scatter-adds.
+    public func gathering(_ indices: [Int32], shape outShape: [Int]) -> Tensor {
+        precondition(outShape.reduce(1, *) == indices.count, "gathering: \(indices.count) indices for shape \(outShape)")
+        let n = indices.count, inShape = shape, size = count
+        let out = Tensor.make(outShape) { o in
+            withPointer { p in for i in 0..<n {
+                let j = Int(indices[i])
+                precondition(j >= 0 && j < size, "gathering: index \(j) out of range 0..<\(size)")
+                o[i] = p[j]
+            } }
+        }
+        return Tensor.recorded(outShape, out, inputs: [self]) { g in [g.scattering(indices, shape: inShape)] }
+    }
+
+    /// A zero tensor of `outShape` with self's elements added at flat positions `indices`.
+    public func scattering(_ indices: [Int32], shape outShape: [Int]) -> Tensor {
+        precondition(count == indices.count, "scattering: \(indices.count) indices for \(count) elements")
+        let n = indices.count, size = outShape.reduce(1, *), inShape = shape
+        let out = Tensor.make(outShape) { o in
+            o.update(repeating: 0, count: size)
+            withPointer { p in for i in 0..<n {
+                let j = Int(indices[i])
+                precondition(j >= 0 && j < size, "scattering: index \(j) out of range 0..<\(size)")
+                o[j] += p[i]
+            } }
+        }
+        return Tensor.recorded(outShape, out, inputs: [self]) { g in [g.gathering(indices, shape: inShape)] }
+    }
+
+    private func windowGeometry(_ window: (Int, Int), _ strides: (Int, Int), _ padding: Padding, _ op: String) -> WindowGeometry {
+        precondition(rank == 4, "\(op): needs an NHWC tensor of rank 4, got shape \(shape)")
+        precondition(window.0 > 0 && window.1 > 0 && strides.0 > 0 && strides.1 > 0, "\(op): window and stride must be positive")
+        let g = WindowGeometry(batch: shape[0], height: shape[1], width: shape[2], channels: shape[3],
+                               windowHeight: window.0, windowWidth: window.1,
+                               strideHeight: strides.0, strideWidth: strides.1, padding: padding)
+        precondition(g.outHeight > 0 && g.outWidth > 0,
+                     "\(op): a \(window.0)×\(window.1) window does not fit a \(shape[1])×\(shape[2]) input with \(padding) padding")
+        return g
+    }
+
+    /// Max-pooling over NHWC windows. The derivative goes to the first maximal element of each
+    /// window in row-major order (as XLA), implemented as a gather at the argmax positions, so
+    /// its derivatives of every order are exact.
+    public func maxPool(window: (Int, Int), strides: (Int, Int)? = nil, padding: Padding = .valid) -> Tensor {
+        let g = windowGeometry(window, strides ?? window, padding, "maxPool")
+        var indices = [Int32](repeating: 0, count: g.batch * g.outHeight * g.outWidth * g.channels)
+        withPointer { p in indices.withUnsafeMutableBufferPointer { Pooling.maxIndices(p, g, into: $0.baseAddress!) } }
+        return gathering(indices, shape: [g.batch, g.outHeight, g.outWidth, g.channels])
+    }
+
+    /// Average-pooling over NHWC windows (with `same` padding, only in-image elements count).
+    public func avgPool(window: (Int, Int), strides: (Int, Int)? = nil, padding: Padding = .valid) -> Tensor {
+        avgPool(windowGeometry(window, strides ?? window, padding, "avgPool"))
+    }
+
+    func avgPool(_ g: WindowGeometry) -> Tensor {
+        let outShape = [g.batch, g.outHeight, g.outWidth, g.channels]
+        let out = Tensor.make(outShape) { o in withPointer { Pooling.average($0, g, into: o) } }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.avgPoolAdjoint(g)] }
+    }
+
+    func avgPoolAdjoint(_ g: WindowGeometry) -> Tensor {
+        let outShape = [g.batch, g.height, g.width, g.channels]
+        let out = Tensor.make(outShape) { o in withPointer { Pooling.averageAdjoint($0, g, into: o) } }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.avgPool(g)] }
+    }
+}

@@ -1,0 +1,71 @@
+/// im2col and its adjoint col2im: the patch matrix that turns a convolution into one GEMM.
+///
+/// patches[(b, oy, ox), (dy, dx, c)] = x[b, oy·sh + dy − padTop, ox·sw + dx − padLeft, c]
+/// (zero outside the image). col2im scatters-adds a patch matrix back onto the image, so the two
+/// are exact adjoints: ⟨im2col(x), P⟩ = ⟨x, col2im(P)⟩.
+public enum Im2col {
+    public static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
+                               into p: UnsafeMutablePointer<Float>) {
+        let c = g.channels, rowLen = g.patchSize
+        var row = 0
+        for b in 0..<g.batch {
+            let image = x + b * g.height * g.width * c
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    var dst = p + row * rowLen
+                    for dy in 0..<g.windowHeight {
+                        let iy = oy * g.strideHeight + dy - g.padTop
+                        if iy < 0 || iy >= g.height {
+                            dst.update(repeating: 0, count: g.windowWidth * c)
+                            dst += g.windowWidth * c
+                            continue
+                        }
+                        let ix0 = ox * g.strideWidth - g.padLeft
+                        if ix0 >= 0 && ix0 + g.windowWidth <= g.width {
+                            // The whole window row is inside: one contiguous copy.
+                            dst.update(from: image + (iy * g.width + ix0) * c, count: g.windowWidth * c)
+                            dst += g.windowWidth * c
+                        } else {
+                            for dx in 0..<g.windowWidth {
+                                let ix = ix0 + dx
+                                if ix < 0 || ix >= g.width { dst.update(repeating: 0, count: c) }
+                                else { dst.update(from: image + (iy * g.width + ix) * c, count: c) }
+                                dst += c
+                            }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// x[...] = Σ over patches covering that pixel (x is overwritten, not accumulated into).
+    public static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry,
+                                  into x: UnsafeMutablePointer<Float>) {
+        let c = g.channels, rowLen = g.patchSize
+        x.update(repeating: 0, count: g.inputCount)
+        var row = 0
+        for b in 0..<g.batch {
+            let image = x + b * g.height * g.width * c
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    var src = p + row * rowLen
+                    for dy in 0..<g.windowHeight {
+                        let iy = oy * g.strideHeight + dy - g.padTop
+                        if iy < 0 || iy >= g.height { src += g.windowWidth * c; continue }
+                        for dx in 0..<g.windowWidth {
+                            let ix = ox * g.strideWidth + dx - g.padLeft
+                            if ix >= 0 && ix < g.width {
+                                let d = image + (iy * g.width + ix) * c
+                                for ch in 0..<c { d[ch] += src[ch] }
+                            }
+                            src += c
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+}

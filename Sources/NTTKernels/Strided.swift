@@ -1,0 +1,134 @@
+/// Shape-generic data movement: broadcasting, sum-reduction to a broadcastable shape, and axis
+/// permutation, all on dense row-major buffers.
+///
+/// Broadcast and reduce are adjoints of each other: reduce(broadcast(x)) sums copies, and
+/// ⟨broadcast(x), y⟩ = ⟨x, reduce(y)⟩.
+public enum Strided {
+    /// Merges neighbouring axes that are broadcast (or kept) together, so loops run long.
+    /// Returns pairs (small, large) of equal rank ≥ 1.
+    static func coalesce(_ small: [Int], _ large: [Int]) -> (small: [Int], large: [Int]) {
+        var s: [Int] = [], l: [Int] = []
+        for (a, b) in zip(small, large) where b != 1 {
+            let broadcastAxis = (a == 1)
+            if let last = s.last, let lastL = l.last, (last == 1) == broadcastAxis, !(last == 1 && lastL == 1) {
+                s[s.count - 1] = last * a
+                l[l.count - 1] = lastL * b
+            } else {
+                s.append(a); l.append(b)
+            }
+        }
+        if s.isEmpty { return ([1], [1]) }
+        return (s, l)
+    }
+
+    /// out[i] = x[i with broadcast axes set to 0]; `small` has the rank of `large`, each axis
+    /// equal to it or 1.
+    public static func broadcast(_ x: UnsafePointer<Float>, from small: [Int], to large: [Int],
+                                 into out: UnsafeMutablePointer<Float>) {
+        let (s, l) = coalesce(small, large)
+        let total = l.reduce(1, *)
+        if total == 0 { return }
+        walk(s, l) { srcOffset, dstOffset, innerCount, innerBroadcast in
+            if innerBroadcast {
+                (out + dstOffset).update(repeating: x[srcOffset], count: innerCount)
+            } else {
+                (out + dstOffset).update(from: x + srcOffset, count: innerCount)
+            }
+        }
+    }
+
+    /// out[j] = Σ x[i] over all i that broadcast from j (the adjoint of `broadcast`).
+    public static func reduceSum(_ x: UnsafePointer<Float>, from large: [Int], to small: [Int],
+                                 into out: UnsafeMutablePointer<Float>) {
+        let (s, l) = coalesce(small, large)
+        out.update(repeating: 0, count: small.reduce(1, *))
+        if l.reduce(1, *) == 0 { return }
+        walk(s, l) { dstOffset, srcOffset, innerCount, innerBroadcast in
+            let src = x + srcOffset
+            if innerBroadcast {
+                var acc: Float = 0
+                for i in 0..<innerCount { acc += src[i] }
+                out[dstOffset] += acc
+            } else {
+                let dst = out + dstOffset
+                for i in 0..<innerCount { dst[i] += src[i] }
+            }
+        }
+    }
+
+    /// Iterates over the outer axes of a coalesced pair; calls body(smallOffset, largeOffset,
+    /// innerCount, innerIsBroadcast) once per innermost run.
+    private static func walk(_ s: [Int], _ l: [Int],
+                             _ body: (Int, Int, Int, Bool) -> Void) {
+        let rank = l.count
+        var smallStrides = [Int](repeating: 0, count: rank)
+        var step = 1
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            smallStrides[axis] = s[axis] == 1 ? 0 : step
+            step *= s[axis]
+        }
+        let inner = l[rank - 1]
+        let innerBroadcast = s[rank - 1] == 1 && l[rank - 1] != 1
+        let outerCount = l.reduce(1, *) / inner
+        var index = [Int](repeating: 0, count: rank)
+        var smallOffset = 0
+        for outer in 0..<outerCount {
+            body(smallOffset, outer * inner, inner, innerBroadcast)
+            // Advance the odometer over axes 0..<rank-1.
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                smallOffset += smallStrides[axis]
+                if index[axis] < l[axis] { break }
+                smallOffset -= smallStrides[axis] * index[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+
+    /// out = x with axes permuted: out.shape[i] = shape[permutation[i]].
+    public static func permute(_ x: UnsafePointer<Float>, shape: [Int], permutation: [Int],
+                               into out: UnsafeMutablePointer<Float>) {
+        let rank = shape.count
+        let total = shape.reduce(1, *)
+        if total == 0 { return }
+        var inStrides = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) { inStrides[axis] = inStrides[axis + 1] * shape[axis + 1] }
+        let outShape = permutation.map { shape[$0] }
+        let strides = permutation.map { inStrides[$0] }
+        if rank == 2 && permutation == [1, 0] {
+            // Blocked 2-D transpose for cache friendliness.
+            let rows = shape[0], cols = shape[1], block = 32
+            var i0 = 0
+            while i0 < rows {
+                var j0 = 0
+                while j0 < cols {
+                    for i in i0..<min(i0 + block, rows) {
+                        for j in j0..<min(j0 + block, cols) { out[j * rows + i] = x[i * cols + j] }
+                    }
+                    j0 += block
+                }
+                i0 += block
+            }
+            return
+        }
+        let inner = outShape[rank - 1], innerStride = strides[rank - 1]
+        var index = [Int](repeating: 0, count: rank)
+        var src = 0
+        var dst = 0
+        for _ in 0..<(total / inner) {
+            for i in 0..<inner { out[dst + i] = x[src + i * innerStride] }
+            dst += inner
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                src += strides[axis]
+                if index[axis] < outShape[axis] { break }
+                src -= strides[axis] * index[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+}
