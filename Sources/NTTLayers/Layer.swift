@@ -1,0 +1,48 @@
+import NTTKernels
+@_exported import NTTAutodiff
+
+/// One layer of a sequential model, as plain data (stax-style): what it is and its settings.
+/// Parameters live apart from the description (see `LayerParameters`).
+public enum Layer: Sendable, Hashable {
+    /// y = x·W + b with W of shape [in, units] (x must be flat: [N, in]).
+    case dense(units: Int)
+    /// y = conv(x, W) + b, NHWC input, HWIO filter [kh, kw, cin, filters].
+    case conv(filters: Int, kernel: Window, stride: Window, padding: Padding)
+    /// max(x, 0).
+    case relu
+    /// Max over windows; derivative to the first maximal element.
+    case maxPool(window: Window, stride: Window, padding: Padding)
+    /// Mean over windows (in-image elements only with `same`).
+    case avgPool(window: Window, stride: Window, padding: Padding)
+    /// [N, H, W, C] → [N, H·W·C] in NHWC order.
+    case flatten
+    /// Zeroes each element with probability `rate` during training and scales the survivors by
+    /// 1/(1−rate); the identity at evaluation. (Note: stax's `Dropout(rate)` takes the *keep*
+    /// probability; ours is the drop probability, as in PyTorch.)
+    case dropout(rate: Double)
+
+    /// Whether the layer owns a weight and a bias.
+    public var isParametrised: Bool {
+        switch self {
+        case .dense, .conv: return true
+        default: return false
+        }
+    }
+}
+
+/// A 2-D window or stride size (height × width).
+public struct Window: Sendable, Hashable, CustomStringConvertible {
+    public var height: Int, width: Int
+    public init(_ height: Int, _ width: Int) { self.height = height; self.width = width }
+    public init(_ size: Int) { self.init(size, size) }
+    public var description: String { height == width ? "\(height)" : "\(height)x\(width)" }
+}
+
+/// The weight and bias of one dense or conv layer.
+public struct LayerParameters: Sendable {
+    /// Dense: [in, out]; conv: [kh, kw, cin, cout].
+    public var weight: Tensor
+    /// [out] or [cout].
+    public var bias: Tensor
+    public init(weight: Tensor, bias: Tensor) { self.weight = weight; self.bias = bias }
+}
