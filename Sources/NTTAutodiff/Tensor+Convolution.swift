@@ -17,14 +17,14 @@ extension Tensor {
         return patches(g)
     }
 
-    func patches(_ g: WindowGeometry) -> Tensor {
+    public func patches(_ g: WindowGeometry) -> Tensor {
         let outShape = [g.patchCount, g.patchSize]
         let out = Tensor.make(outShape) { o in withPointer { Im2col.patches($0, g, into: o) } }
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.patchesAdjoint(g)] }
     }
 
     /// col2im: scatter-adds a patch matrix back onto the image (the adjoint of `patches`).
-    func patchesAdjoint(_ g: WindowGeometry) -> Tensor {
+    public func patchesAdjoint(_ g: WindowGeometry) -> Tensor {
         precondition(shape == [g.patchCount, g.patchSize], "patchesAdjoint: shape \(shape) does not match the window geometry")
         let outShape = [g.batch, g.height, g.width, g.channels]
         let out = Tensor.make(outShape) { o in withPointer { Im2col.accumulate($0, g, into: o) } }

@@ -46,3 +46,47 @@ infix operator • : MultiplicationPrecedence
 extension Tensor {
     public static func • (lhs: Tensor, rhs: Tensor) -> Tensor { matmul(lhs, rhs) }
 }
+
+extension Tensor {
+    /// A batch of independent matrix products: result[b] = op(a[b])·op(b[b]) for rank-3 operands
+    /// [B, ·, ·]. Pullbacks are those of `matmul`, batch by batch.
+    public static func batchedMatmul(_ a: Tensor, transposeA: Bool = false,
+                                     _ b: Tensor, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0],
+                     "batchedMatmul: needs [B, ·, ·] operands with equal B, got \(a.shape) and \(b.shape)")
+        let mn = ShapeRules.require({ () throws(ShapeError) in
+            try ShapeRules.matmul(Array(a.shape.dropFirst()), transposeA: transposeA,
+                                  Array(b.shape.dropFirst()), transposeB: transposeB)
+        }, "batchedMatmul")
+        let batch = a.shape[0], m = mn[0], n = mn[1], k = transposeA ? a.shape[1] : a.shape[2]
+        let shape = [batch, m, n]
+        let strideA = a.shape[1] * a.shape[2], strideB = b.shape[1] * b.shape[2]
+        let out = make(shape) { c in
+            a.withPointer { pa in b.withPointer { pb in
+                for i in 0..<batch {
+                    Gemm.multiply(pa + i * strideA, transposeA: transposeA, pb + i * strideB, transposeB: transposeB,
+                                  into: c + i * m * n, m: m, n: n, k: k)
+                }
+            } }
+        }
+        return recorded(shape, out, inputs: [a, b]) { g in
+            let ga: Tensor? = a.node == nil ? nil : {
+                switch (transposeA, transposeB) {
+                case (false, false): return batchedMatmul(g, b, transposeB: true)
+                case (true, false): return batchedMatmul(b, g, transposeB: true)
+                case (false, true): return batchedMatmul(g, b)
+                case (true, true): return batchedMatmul(b, transposeA: true, g, transposeB: true)
+                }
+            }()
+            let gb: Tensor? = b.node == nil ? nil : {
+                switch (transposeA, transposeB) {
+                case (false, false): return batchedMatmul(a, transposeA: true, g)
+                case (true, false): return batchedMatmul(a, g)
+                case (false, true): return batchedMatmul(g, transposeA: true, a)
+                case (true, true): return batchedMatmul(g, transposeA: true, a, transposeB: true)
+                }
+            }()
+            return [ga, gb]
+        }
+    }
+}

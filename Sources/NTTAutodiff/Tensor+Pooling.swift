@@ -56,13 +56,13 @@ extension Tensor {
         avgPool(windowGeometry(window, strides ?? window, padding, "avgPool"))
     }
 
-    func avgPool(_ g: WindowGeometry) -> Tensor {
+    public func avgPool(_ g: WindowGeometry) -> Tensor {
         let outShape = [g.batch, g.outHeight, g.outWidth, g.channels]
         let out = Tensor.make(outShape) { o in withPointer { Pooling.average($0, g, into: o) } }
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.avgPoolAdjoint(g)] }
     }
 
-    func avgPoolAdjoint(_ g: WindowGeometry) -> Tensor {
+    public func avgPoolAdjoint(_ g: WindowGeometry) -> Tensor {
         let outShape = [g.batch, g.height, g.width, g.channels]
         let out = Tensor.make(outShape) { o in withPointer { Pooling.averageAdjoint($0, g, into: o) } }
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.avgPool(g)] }

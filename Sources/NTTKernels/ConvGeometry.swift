@@ -14,6 +14,7 @@ public struct WindowGeometry: Sendable, Hashable {
     public let strideHeight: Int, strideWidth: Int
     public let outHeight: Int, outWidth: Int
     public let padTop: Int, padLeft: Int
+    public let padding: Padding
 
     public init(batch: Int, height: Int, width: Int, channels: Int,
                 windowHeight: Int, windowWidth: Int, strideHeight: Int, strideWidth: Int,
@@ -21,6 +22,7 @@ public struct WindowGeometry: Sendable, Hashable {
         self.batch = batch; self.height = height; self.width = width; self.channels = channels
         self.windowHeight = windowHeight; self.windowWidth = windowWidth
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
+        self.padding = padding
         switch padding {
         case .valid:
             outHeight = height >= windowHeight ? (height - windowHeight) / strideHeight + 1 : 0
@@ -33,6 +35,13 @@ public struct WindowGeometry: Sendable, Hashable {
             let padW = max((outWidth - 1) * strideWidth + windowWidth - width, 0)
             padTop = padH / 2; padLeft = padW / 2
         }
+    }
+
+    /// The same window over a batch of another size.
+    public func withBatch(_ batch: Int) -> WindowGeometry {
+        WindowGeometry(batch: batch, height: height, width: width, channels: channels,
+                       windowHeight: windowHeight, windowWidth: windowWidth,
+                       strideHeight: strideHeight, strideWidth: strideWidth, padding: padding)
     }
 
     /// Rows of the patch matrix: one per output pixel of every image.

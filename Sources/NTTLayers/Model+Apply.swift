@@ -47,7 +47,7 @@ extension Model {
         return (y, trace!)
     }
 
-    func forward(weights: [Tensor], biases: [Tensor], x: Tensor, dropoutSeed: UInt64?,
+    public func forward(weights: [Tensor], biases: [Tensor], x: Tensor, dropoutSeed: UInt64?,
                  trace: inout [LayerTrace]?) -> Tensor {
         precondition(weights.count == parametrisedLayers.count && biases.count == parametrisedLayers.count,
                      "Model.forward: expected \(parametrisedLayers.count) weights and biases, got \(weights.count) and \(biases.count)")
