@@ -1,0 +1,46 @@
+import NTTLayers
+
+/// Adam (Kingma & Ba), as `jax.example_libraries.optimizers.adam`:
+/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·m̂/(√v̂ + ε) with bias-corrected m̂, v̂.
+/// Works on plain arrays (no tape); its state is `Codable` for checkpoints.
+public struct Adam: Sendable, Codable, Equatable {
+    public var learningRate: Float
+    public var beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+    /// Steps taken so far.
+    public private(set) var step = 0
+    /// First and second moments, one array per parameter tensor.
+    public private(set) var m: [[Float]] = [], v: [[Float]] = []
+
+    public init(learningRate: Float) { self.learningRate = learningRate }
+
+    /// Applies one update to `parameters` in place, given gradients of the same shapes.
+    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor]) {
+        precondition(parameters.count == gradients.count, "Adam: \(parameters.count) parameters but \(gradients.count) gradients")
+        if m.isEmpty {
+            m = parameters.map { [Float](repeating: 0, count: $0.count) }
+            v = m
+        }
+        step += 1
+        let c1 = 1 - pow(beta1, Float(step)), c2 = 1 - pow(beta2, Float(step))
+        let (b1, b2, eps, lr) = (beta1, beta2, epsilon, learningRate)
+        for t in parameters.indices {
+            precondition(parameters[t].shape == gradients[t].shape, "Adam: gradient shape \(gradients[t].shape) differs from parameter shape \(parameters[t].shape)")
+            var values = parameters[t].scalars
+            let g = gradients[t].scalars
+            m[t].withUnsafeMutableBufferPointer { mt in
+                v[t].withUnsafeMutableBufferPointer { vt in
+                    for i in 0..<values.count {
+                        mt[i] = b1 * mt[i] + (1 - b1) * g[i]
+                        vt[i] = b2 * vt[i] + (1 - b2) * g[i] * g[i]
+                        values[i] -= lr * (mt[i] / c1) / ((vt[i] / c2).squareRoot() + eps)
+                    }
+                }
+            }
+            parameters[t] = Tensor(shape: parameters[t].shape, scalars: values)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

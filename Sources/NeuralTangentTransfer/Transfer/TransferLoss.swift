@@ -1,0 +1,72 @@
+import NTTLayers
+
+/// The NTT objective (SPEC §2) on one batch split into halves x₁, x₂:
+///
+///     L = λ_K · Σ(Θ_s − Θ_t)² / |Θ|  +  Σ(f_s(x) − f_t(x))² / |f|  +  (λ₂ / d) · Σ_l ‖w_l ⊙ m_l‖²
+///
+/// Θ_s, Θ_t: student and teacher NTKs between x₁ and x₂ ([n₁, n₂, k, k]); f: outputs on the whole
+/// batch; d: density; the L2 term covers weights, not biases. Differentiable in the student's raw
+/// weights (through the mask: pruned entries get zero gradient) and biases.
+public struct TransferLoss: Sendable, Codable, Equatable {
+    public var lambdaKernel: Float
+    public var lambdaL2: Float
+    public var density: Float
+    public var scope: KernelScope
+
+    public init(lambdaKernel: Float = 1e-3, lambdaL2: Float, density: Float, scope: KernelScope = .effective) {
+        self.lambdaKernel = lambdaKernel; self.lambdaL2 = lambdaL2; self.density = density; self.scope = scope
+    }
+
+    /// What the student is compared with: the teacher's kernel and outputs on the same batch.
+    public struct Targets: Sendable {
+        public var kernel: Tensor
+        /// Outputs on x₁ then x₂, [n₁ + n₂, k].
+        public var outputs: Tensor
+        public init(kernel: Tensor, outputs: Tensor) { self.kernel = kernel; self.outputs = outputs }
+
+        /// The dense teacher's targets (computed without derivatives).
+        public static func teacher(model: Model, parameters: [LayerParameters], x1: Tensor, x2: Tensor) -> Targets {
+            withoutDerivatives {
+                let r = EmpiricalNTK.compute(model: model, parameters: parameters, masks: nil, x1: x1, x2: x2)
+                return Targets(kernel: r.kernel, outputs: Tensor.concatenate(rows: [r.outputs1, r.outputs2]))
+            }
+        }
+    }
+
+    /// The loss and its three parts (tracked tensors when the parameters are).
+    public struct Terms: Sendable {
+        public var total: Tensor
+        public var ntkDistance: Tensor
+        public var targetDistance: Tensor
+        public var l2: Tensor
+    }
+
+    public func evaluate(model: Model, parameters: [LayerParameters], masks: [Tensor],
+                         x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
+        let student = EmpiricalNTK.compute(model: model, parameters: parameters, masks: masks,
+                                           x1: x1, x2: x2, scope: scope)
+        let outputs = Tensor.concatenate(rows: [student.outputs1, student.outputs2])
+        let ntkDistance = (student.kernel - targets.kernel).squared().mean()
+        let targetDistance = (outputs - targets.outputs).squared().mean()
+        let l2 = Model.effectiveWeights(parameters, masks: masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
+        let total = lambdaKernel * ntkDistance + targetDistance + (lambdaL2 / density) * l2
+        return Terms(total: total, ntkDistance: ntkDistance, targetDistance: targetDistance, l2: l2)
+    }
+
+    /// The loss terms and the gradient w.r.t. each layer's raw weight and bias.
+    public func valueAndGradient(model: Model, parameters: [LayerParameters], masks: [Tensor],
+                                 x1: Tensor, x2: Tensor, targets: Targets)
+        -> (terms: Terms, gradient: [LayerParameters]) {
+        let layers = parameters.count
+        var terms: Terms? = nil
+        let (_, grads) = NTTAutodiff.valueAndGradient(at: parameters.map(\.weight) + parameters.map(\.bias)) { v in
+            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
+            let t = evaluate(model: model, parameters: p, masks: masks, x1: x1, x2: x2, targets: targets)
+            terms = t
+            return t.total
+        }
+        let detached = Terms(total: terms!.total.detached, ntkDistance: terms!.ntkDistance.detached,
+                             targetDistance: terms!.targetDistance.detached, l2: terms!.l2.detached)
+        return (detached, (0..<layers).map { LayerParameters(weight: grads[$0], bias: grads[layers + $0]) })
+    }
+}

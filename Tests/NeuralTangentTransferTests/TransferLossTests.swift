@@ -1,0 +1,59 @@
+import Testing
+@testable import NeuralTangentTransfer
+
+/// The transfer loss gradient (which differentiates through the structured NTK) against central
+/// finite differences of the loss itself.
+struct TransferLossTests {
+    @Test(arguments: [0, 1])
+    func gradientMatchesFiniteDifferences(specIndex: Int) throws {
+        let (text, inputShape) = EmpiricalNTKTests.specs[specIndex]
+        let model = try Model(spec: ModelSpec(parsing: text), inputShape: inputShape)
+        let teacher = model.initialize(seed: 11)
+        let student = model.initialize(seed: 12)
+        let masks = EmpiricalNTKTests.randomMasks(model, seed: 4, keep: 0.6)
+        let x = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 8)
+        let x1 = x.slice(rows: 0..<2), x2 = x.slice(rows: 2..<4)
+        let loss = TransferLoss(lambdaKernel: 0.5, lambdaL2: 0.01, density: 0.6)
+        let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
+        let (terms, grad) = loss.valueAndGradient(model: model, parameters: student, masks: masks,
+                                                  x1: x1, x2: x2, targets: targets)
+        func lossAt(_ p: [LayerParameters]) -> Double {
+            Double(withoutDerivatives { loss.evaluate(model: model, parameters: p, masks: masks, x1: x1, x2: x2, targets: targets).total.scalar })
+        }
+        #expect(abs(Double(terms.total.scalar) - lossAt(student)) < 1e-6 * max(1, lossAt(student)))
+        // Float32 central differences with h = 3e-3: the rounding error is ~1e-7·L/h (≈ 4e-3 for
+        // L ≈ 100) and the truncation error ~h²·L''' is small once kinks are excluded, so we allow
+        // 2% relative plus an absolute tolerance of a few rounding errors.
+        // The NTK jumps where a ReLU or max-pool decision flips, so a difference quotient whose
+        // stencil straddles such a point is meaningless: those coordinates are recognised by
+        // disagreement between two step sizes and skipped (most must remain).
+        var rng = SeededRandom(seed: 1, stream: "fd")
+        var checked = 0, skipped = 0
+        let absoluteTolerance = 1e-4 * (1 + Double(terms.total.scalar))  // ≈ 3 Float32 ulps of L / h
+        for layer in 0..<student.count {
+            for isBias in [false, true] {
+                let tensor = isBias ? student[layer].bias : student[layer].weight
+                for _ in 0..<4 {
+                    let idx = rng.nextInt(below: tensor.count)
+                    func perturbed(_ delta: Float) -> [LayerParameters] {
+                        var p = student
+                        var values = tensor.scalars
+                        values[idx] += delta
+                        let t = Tensor(shape: tensor.shape, scalars: values)
+                        if isBias { p[layer].bias = t } else { p[layer].weight = t }
+                        return p
+                    }
+                    func quotient(_ h: Float) -> Double { (lossAt(perturbed(h)) - lossAt(perturbed(-h))) / (2 * Double(h)) }
+                    let numeric = quotient(3e-3), finer = quotient(1.5e-3)
+                    if abs(numeric - finer) > 0.01 * abs(numeric) + absoluteTolerance { skipped += 1; continue }
+                    checked += 1
+                    let analytic = Double((isBias ? grad[layer].bias : grad[layer].weight).scalars[idx])
+                    #expect(abs(numeric - analytic) <= 0.02 * abs(numeric) + absoluteTolerance,
+                            "layer \(layer) \(isBias ? "bias" : "weight")[\(idx)]: analytic \(analytic) vs numeric \(numeric)")
+                    if !isBias && masks[layer].scalars[idx] == 0 { #expect(analytic == 0) }
+                }
+            }
+        }
+        #expect(checked >= 3 * (checked + skipped) / 4, "too many kinks: \(skipped) of \(checked + skipped) skipped")
+    }
+}
