@@ -44,3 +44,10 @@ public struct Adam: Sendable, Codable, Equatable {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension Adam {
+    /// Restores the state saved in a checkpoint.
+    public mutating func restore(step: Int, m: [[Float]], v: [[Float]]) {
+        self.step = step; self.m = m; self.v = v
+    }
+}
