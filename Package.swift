@@ -15,7 +15,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "NTTKernels", dependencies: ["CBLAS"],
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .target(name: "NTTKernels", dependencies: ["CBLAS", "CMalloc"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "NTTAutodiff", dependencies: ["NTTKernels"]),
         .target(name: "NTTLayers", dependencies: ["NTTAutodiff"]),

@@ -1,0 +1,2 @@
+// glibc allocator controls (mallopt).
+#include <malloc.h>
