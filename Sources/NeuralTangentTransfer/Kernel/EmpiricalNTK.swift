@@ -11,8 +11,8 @@ import NTTLayers
 /// - dense z = H W + b:  Θ_l[i,j,a,b] = (H₁H₂ᵀ + 1)[i,j] · (Δ₁Δ₂ᵀ)[(i,a),(j,b)]
 ///   (the `+ 1` is the bias). Cost n₁n₂·in + n₁k·n₂k·out.
 /// - conv z = P W + b (P the patch matrix, S output pixels per image), the cheaper of
-///   • per-sample Jacobians Jᵢ = Pᵢᵀ Δᵢ ∈ ℝ^{K×k·cout}, Θ = J₁J₂ᵀ (+ bias Gram of Σₛ Δ);
-///     cost 2(n₁+n₂)·S·K·k·cout + n₁k·n₂k·K·cout;
+///   • per-sample Jacobians J_{ia} = Pᵢᵀ Δ_{ia} ∈ ℝ^{K×cout}, Θ = J₁J₂ᵀ (+ bias Gram of Σₛ Δ);
+///     cost (n₁+n₂)·S·K·k·cout + n₁k·n₂k·K·cout;
 ///   • patch/cotangent Grams Θ = Σ_{s,t} (P₁P₂ᵀ + 1)[(i,s),(j,t)] · (Δ₁Δ₂ᵀ)[(i,a,s),(j,b,t)];
 ///     cost n₁S·n₂S·K + n₁kS·n₂kS·cout.
 ///
@@ -137,25 +137,26 @@ public enum EmpiricalNTK {
     static func convTerm(_ p1: Tensor, _ p2: Tensor, _ d1: Tensor, _ d2: Tensor, n1: Int, n2: Int, k: Int,
                          pixels s: Int, cout: Int, mask: Tensor?, patchSize kk: Int,
                          contraction: ConvContraction) -> Tensor {
-        let jacobianCost = 2 * (n1 + n2) * s * kk * k * cout + n1 * k * n2 * k * (kk + 1) * cout
+        // Multiply-adds of each exact form (see the type's documentation).
+        let jacobianCost = (n1 + n2) * s * kk * k * cout + n1 * k * n2 * k * (kk + 1) * cout
         let patchCost = n1 * s * n2 * s * kk + n1 * k * s * n2 * k * s * cout
-        // Bias part: Gram of Σ_s Δ. Δ rows are (i, a, s).
-        func jacobians(_ p: Tensor, _ d: Tensor, _ n: Int) -> Tensor {
-            let dd = d.reshaped([n, k, s, cout]).permuted([0, 2, 1, 3]).reshaped([n, s, k * cout])
-            let j = Tensor.batchedMatmul(p.reshaped([n, s, kk]), transposeA: true, dd)   // [n, K, k·cout]
-            return j.reshaped([n, kk, k, cout]).permuted([0, 2, 1, 3])                      // [n, k, K, cout]
-        }
         let useJacobians: Bool
         switch contraction {
         case .automatic: useJacobians = jacobianCost <= patchCost
         case .jacobian: useJacobians = true
         case .patch: useJacobians = false
         }
+        // Per-sample Jacobians J[(i,a), (p,q)] = Σ_s P[i,s,p] Δ[i,a,s,q], in (sample, output) row order.
+        func jacobians(_ p: Tensor, _ d: Tensor, _ n: Int) -> Tensor {
+            Tensor.sampleJacobians(patches: p, cotangents: d,
+                                   SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout))
+        }
         if mask != nil || useJacobians {
             var j1 = jacobians(p1, d1, n1)
             let j2 = jacobians(p2, d2, n2)
-            if let mask { j1 = j1 * mask.reshaped([1, 1, kk, cout]) }
-            let weightPart = Tensor.matmul(j1.reshaped([n1 * k, kk * cout]), j2.reshaped([n2 * k, kk * cout]), transposeB: true)
+            if let mask { j1 = j1 * mask.reshaped([1, kk * cout]) }
+            let weightPart = Tensor.matmul(j1, j2, transposeB: true)
+            // Bias part: Gram of Σ_s Δ (rows (i, a, s)).
             let b1 = d1.reshaped([n1 * k, s, cout]).sum(alongAxes: [1])
             let b2 = d2.reshaped([n2 * k, s, cout]).sum(alongAxes: [1])
             return (weightPart + Tensor.matmul(b1, b2, transposeB: true)).reshaped([n1, k, n2, k])
