@@ -146,10 +146,18 @@ public enum EmpiricalNTK {
         case .jacobian: useJacobians = true
         case .patch: useJacobians = false
         }
-        // Per-sample Jacobians J[(i,a), (p,q)] = Σ_s P[i,s,p] Δ[i,a,s,q], in (sample, output) row order.
+        // Per-sample Jacobians J[(i,a), (p,q)] = Σ_s P[i,s,p] Δ[i,a,s,q], rows in (sample, output)
+        // order. Small Jacobians (K·cout ≤ 4096, e.g. a first conv layer) come from one GEMM per
+        // sample, Pᵢᵀ·Δᵢ with Δᵢ as [S, k·cout], then a cheap transpose of the small result; large
+        // ones from k GEMMs per sample that write each row block in place (no large transpose).
         func jacobians(_ p: Tensor, _ d: Tensor, _ n: Int) -> Tensor {
-            Tensor.sampleJacobians(patches: p, cotangents: d,
-                                   SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout))
+            if kk * cout <= 4096 {
+                let dd = d.reshaped([n, k, s, cout]).permuted([0, 2, 1, 3]).reshaped([n, s, k * cout])
+                return Tensor.batchedMatmul(p.reshaped([n, s, kk]), transposeA: true, dd)
+                    .reshaped([n, kk, k, cout]).permuted([0, 2, 1, 3]).reshaped([n * k, kk * cout])
+            }
+            return Tensor.sampleJacobians(patches: p, cotangents: d,
+                                          SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout))
         }
         if mask != nil || useJacobians {
             var j1 = jacobians(p1, d1, n1)
