@@ -1,0 +1,135 @@
+import Foundation
+
+/// The safetensors format (as used by Hugging Face): an 8-byte little-endian header length, a
+/// JSON header {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}} padded
+/// with spaces to a multiple of 8, then the raw little-endian tensor bytes. Loads directly in
+/// NumPy, PyTorch and JAX (`safetensors.numpy.load_file`).
+public enum SafeTensors {
+    /// Writes Float32 tensors (in the given order) atomically; the bytes depend only on the input.
+    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                             to path: String) throws {
+        var names = Set<String>()
+        for (name, _) in tensors {
+            guard names.insert(name).inserted else { throw NTTError("\(path): duplicate tensor name '\(name)'") }
+            guard name != "__metadata__" else { throw NTTError("\(path): '__metadata__' is not a valid tensor name") }
+        }
+        var header = "{"
+        if !metadata.isEmpty {
+            header += "\"__metadata__\":{" + metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",") + "},"
+        }
+        var offset = 0
+        var entries: [String] = []
+        for (name, tensor) in tensors {
+            let end = offset + tensor.count * 4
+            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        header += entries.joined(separator: ",") + "}"
+        var headerBytes = Array(header.utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
+        var data = Data(capacity: 8 + headerBytes.count + offset)
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: headerBytes)
+        for (_, tensor) in tensors {
+            tensor.scalars.withUnsafeBufferPointer { buffer in
+                // Float32 is little-endian on every platform Swift supports here.
+                data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self),
+                                                count: buffer.count * 4))
+            }
+        }
+        try AtomicFile.write(data, to: path)
+    }
+
+    private static func jsonString(_ s: String) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
+        let text = String(decoding: data, as: UTF8.self)
+        return String(text.dropFirst().dropLast())
+    }
+
+    /// Reads a file; F32 tensors load as is, F64/F16/BF16 are converted to Float32.
+    public static func read(_ path: String) throws -> SafeTensorsFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw NTTError("\(path): cannot read the file (missing or unreadable)")
+        }
+        func fail(_ why: String) -> NTTError { NTTError("\(path): not a valid safetensors file: \(why)") }
+        guard data.count >= 8 else { throw fail("shorter than its 8-byte header length") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
+            throw fail("header length \(headerLength) exceeds the file size \(data.count)")
+        }
+        let headerData = data.subdata(in: 8..<(8 + Int(headerLength)))
+        guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
+            throw fail("the header is not a JSON object")
+        }
+        let body = data.subdata(in: (8 + Int(headerLength))..<data.count)
+        var metadata: [String: String] = [:]
+        if let meta = header["__metadata__"] {
+            guard let m = meta as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
+            metadata = m
+        }
+        var entries: [(name: String, begin: Int, end: Int, tensor: Tensor)] = []
+        for (name, value) in header where name != "__metadata__" {
+            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                throw fail("entry '\(name)' lacks dtype, shape or data_offsets")
+            }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has a negative dimension") }
+            let count = shape.reduce(1, *)
+            let width: Int
+            switch dtype {
+            case "F32": width = 4
+            case "F64": width = 8
+            case "F16", "BF16": width = 2
+            default: throw NTTError("\(path): tensor '\(name)' has dtype \(dtype); expected F32 (F64, F16 and BF16 are converted)")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, end >= begin, end <= body.count, end - begin == count * width else {
+                throw fail("tensor '\(name)' has data offsets [\(begin), \(end)] that do not fit its shape \(shape) or the file (\(body.count) data bytes)")
+            }
+            let scalars: [Float] = body.withUnsafeBytes { raw in
+                let base = raw.baseAddress! + begin
+                return (0..<count).map { i in
+                    switch dtype {
+                    case "F32": return Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                    case "F64": return Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+                    case "F16": return Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
+                    default: return Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16)
+                    }
+                }
+            }
+            entries.append((name, begin, end, Tensor(shape: shape, scalars: scalars)))
+        }
+        entries.sort { $0.begin != $1.begin ? $0.begin < $1.begin : $0.name < $1.name }
+        for (a, b) in zip(entries, entries.dropFirst()) where a.end > b.begin {
+            throw fail("tensors '\(a.name)' and '\(b.name)' overlap")
+        }
+        return SafeTensorsFile(path: path, names: entries.map(\.name),
+                               tensors: Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.tensor) }),
+                               metadata: metadata)
+    }
+}
+
+/// The contents of a safetensors file.
+public struct SafeTensorsFile: Sendable {
+    public let path: String
+    /// Tensor names in file order.
+    public let names: [String]
+    public let tensors: [String: Tensor]
+    public let metadata: [String: String]
+
+    /// Checks names and shapes against what a model needs; the error lists every difference.
+    public func checkMatches(expected: [(name: String, shape: [Int])]) throws {
+        var problems: [String] = []
+        let expectedNames = Set(expected.map(\.name))
+        let missing = expected.map(\.name).filter { tensors[$0] == nil }
+        if !missing.isEmpty { problems.append("missing \(missing.joined(separator: ", "))") }
+        let unexpected = names.filter { !expectedNames.contains($0) }
+        if !unexpected.isEmpty { problems.append("unexpected \(unexpected.joined(separator: ", "))") }
+        for (name, shape) in expected {
+            if let t = tensors[name], t.shape != shape { problems.append("\(name) has shape \(t.shape), expected \(shape)") }
+        }
+        if !problems.isEmpty {
+            throw NTTError("\(path) does not match the model: \(problems.joined(separator: "; "))")
+        }
+    }
+}
