@@ -1,0 +1,49 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Progress on stderr: one redrawn line with a bar, rate and ETA on a terminal; plain lines
+/// every ~10 s (and at the end) otherwise, so logs stay readable.
+final class ProgressBar {
+    let total: Int
+    let label: String
+    let start = Date()
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastDraw = Date.distantPast
+    private var lastDone = 0
+
+    init(total: Int, label: String) { self.total = max(total, 1); self.label = label }
+
+    func update(_ done: Int, status: String = "") {
+        lastDone = done
+        let now = Date()
+        let interval = isTerminal ? 0.1 : 10
+        guard now.timeIntervalSince(lastDraw) >= interval || done == total else { return }
+        lastDraw = now
+        FileHandle.standardError.write(Data(line(done, status: status, now: now).utf8))
+    }
+
+    func line(_ done: Int, status: String, now: Date) -> String {
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : .nan
+        let fraction = Double(done) / Double(total)
+        let text = "\(label) \(done)/\(total) \(String(format: "%.1f", rate)) it/s ETA \(Self.duration(eta))\(status.isEmpty ? "" : " " + status)"
+        if isTerminal {
+            let width = 24, filled = Int(fraction * Double(width))
+            return "\r\u{1B}[2K[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "] " + text
+        }
+        return String(format: "%3.0f%% ", fraction * 100) + text + "\n"
+    }
+
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "--:--" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
+    }
+}
