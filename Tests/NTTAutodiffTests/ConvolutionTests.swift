@@ -1,0 +1,49 @@
+import Testing
+@testable import NTTAutodiff
+
+struct ConvolutionTests {
+    /// Direct loops over NHWC input and HWIO filter, zero padding as XLA ('same': extra at the end).
+    static func reference(_ x: Tensor, _ w: Tensor, stride: (Int, Int), padding: Padding) -> Tensor {
+        let (n, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (kh, kw, co) = (w.shape[0], w.shape[1], w.shape[3])
+        let g = WindowGeometry(batch: n, height: h, width: wd, channels: c, windowHeight: kh, windowWidth: kw,
+                               strideHeight: stride.0, strideWidth: stride.1, padding: padding)
+        var out = [Float](repeating: 0, count: n * g.outHeight * g.outWidth * co)
+        for b in 0..<n { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for o in 0..<co {
+            var acc: Float = 0
+            for dy in 0..<kh { for dx in 0..<kw { for ci in 0..<c {
+                let iy = oy * stride.0 + dy - g.padTop, ix = ox * stride.1 + dx - g.padLeft
+                if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+                    acc += x.scalars[((b * h + iy) * wd + ix) * c + ci] * w.scalars[((dy * kw + dx) * c + ci) * co + o]
+                }
+            } } }
+            out[((b * g.outHeight + oy) * g.outWidth + ox) * co + o] = acc
+        } } } }
+        return Tensor(shape: [n, g.outHeight, g.outWidth, co], scalars: out)
+    }
+
+    static let cases: [((Int, Int), Padding, [Int])] = [((1, 1), .valid, [2, 5, 6, 2]), ((1, 1), .same, [1, 5, 4, 3]),
+                                                         ((2, 2), .same, [2, 5, 6, 2]), ((2, 1), .valid, [1, 7, 5, 1])]
+
+    @Test(arguments: 0..<4)
+    func conv2d(caseIndex: Int) {
+        let (stride, padding, shape) = Self.cases[caseIndex]
+        let x = GradientCheck.random(shape, seed: 1), w = GradientCheck.random([3, 2, shape[3], 2], seed: 2, scale: 0.5)
+        let y = Tensor.conv2d(x, w, strides: stride, padding: padding)
+        let r = Self.reference(x, w, stride: stride, padding: padding)
+        GradientCheck.assertClose(y, r.scalars, shape: r.shape, "conv2d")
+        let weights = GradientCheck.random(r.shape, seed: 3)
+        GradientCheck.check([x, w], "conv2d \(stride) \(padding)") { v in (Tensor.conv2d(v[0], v[1], strides: stride, padding: padding) * weights).sum() }
+        GradientCheck.check([x], "conv2d² \(stride) \(padding)") { v in (Tensor.conv2d(v[0], w, strides: stride, padding: padding).squared() * weights).sum() }
+    }
+
+    @Test func patchesAreAdjointToTheirAdjoint() {
+        let g = WindowGeometry(batch: 2, height: 5, width: 4, channels: 3, windowHeight: 3, windowWidth: 2,
+                               strideHeight: 2, strideWidth: 1, padding: .same)
+        let x = GradientCheck.random([2, 5, 4, 3], seed: 4), p = GradientCheck.random([g.patchCount, g.patchSize], seed: 5)
+        let lhs = (x.patches(g) * p).sum().scalar, rhs = (x * p.patchesAdjoint(g)).sum().scalar
+        #expect(abs(lhs - rhs) < 1e-4 * max(1, abs(lhs)))
+        let w = GradientCheck.random([2, 5, 4, 3], seed: 6)
+        GradientCheck.check([p], "patchesAdjoint") { v in (v[0].patchesAdjoint(g).squared() * w).sum() }
+    }
+}
