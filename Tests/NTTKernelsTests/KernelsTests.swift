@@ -1,0 +1,54 @@
+import Testing
+@testable import NTTKernels
+
+/// Kernels not already covered through the ops' reference-loop tests in NTTAutodiffTests.
+struct SeededRandomTests {
+    @Test func deterministicAndStreamsIndependent() {
+        var a = SeededRandom(seed: 7, stream: "x"), b = SeededRandom(seed: 7, stream: "x"), c = SeededRandom(seed: 7, stream: "y")
+        let xa = (0..<5).map { _ in a.next() }, xb = (0..<5).map { _ in b.next() }, xc = (0..<5).map { _ in c.next() }
+        #expect(xa == xb)
+        #expect(xa != xc)
+    }
+
+    @Test func distributions() {
+        var r = SeededRandom(seed: 1)
+        let n = 20000
+        let normal = (0..<n).map { _ in r.nextNormal() }
+        let mean = normal.reduce(0, +) / Double(n)
+        let variance = normal.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n)
+        #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05)
+        let truncated = (0..<n).map { _ in r.nextTruncatedNormal() }
+        #expect(truncated.allSatisfy { abs($0) <= 2 })
+        // Std of a standard normal truncated at ±2 is 0.8796.
+        let tv = truncated.map { $0 * $0 }.reduce(0, +) / Double(n)
+        #expect(abs(tv.squareRoot() - 0.87962566103423978) < 0.02)
+        let uniform = (0..<n).map { _ in r.nextUniform() }
+        #expect(uniform.allSatisfy { $0 >= 0 && $0 < 1 })
+        #expect(r.permutation(50).sorted() == Array(0..<50))
+    }
+}
+
+struct StridedTests {
+    @Test func coalescesAndReduces() {
+        // [2, 1, 3] broadcast to [2, 4, 3] and reduced back sums 4 copies.
+        let x: [Float] = [1, 2, 3, 4, 5, 6]
+        var big = [Float](repeating: 0, count: 24), back = [Float](repeating: 0, count: 6)
+        x.withUnsafeBufferPointer { src in big.withUnsafeMutableBufferPointer { Strided.broadcast(src.baseAddress!, from: [2, 1, 3], to: [2, 4, 3], into: $0.baseAddress!) } }
+        #expect(Array(big[0..<6]) == [1, 2, 3, 1, 2, 3] && Array(big[12..<15]) == [4, 5, 6])
+        big.withUnsafeBufferPointer { src in back.withUnsafeMutableBufferPointer { Strided.reduceSum(src.baseAddress!, from: [2, 4, 3], to: [2, 1, 3], into: $0.baseAddress!) } }
+        #expect(back == x.map { $0 * 4 })
+    }
+}
+
+struct WindowGeometryTests {
+    @Test func sameAndValidSizes() {
+        let v = WindowGeometry(batch: 1, height: 28, width: 28, channels: 1, windowHeight: 5, windowWidth: 5, strideHeight: 1, strideWidth: 1, padding: .valid)
+        #expect((v.outHeight, v.outWidth, v.padTop) == (24, 24, 0))
+        let s = WindowGeometry(batch: 1, height: 5, width: 6, channels: 1, windowHeight: 2, windowWidth: 3, strideHeight: 2, strideWidth: 2, padding: .same)
+        // XLA: out = ceil(in / stride); total padding (out−1)·stride + window − in, the odd one at the end.
+        #expect((s.outHeight, s.outWidth, s.padTop, s.padLeft) == (3, 3, 0, 0))
+        let t = WindowGeometry(batch: 1, height: 5, width: 5, channels: 1, windowHeight: 3, windowWidth: 3, strideHeight: 1, strideWidth: 1, padding: .same)
+        #expect((t.outHeight, t.padTop, t.padLeft) == (5, 1, 1))
+        #expect(t.withBatch(4).patchCount == 4 * 25)
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Breaks one backward rule at a time (a sign flip or a swapped operand in a pullback) and checks
+# that the autodiff tests catch it. Restores every file afterwards. Usage: scripts/mutation-check.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+src=Sources/NTTAutodiff
+# file | exact text of the rule | mutated text
+mutations=(
+  "Tensor+Elementwise.swift|return recorded(a.shape, out, inputs: [a, b]) { g in [g, g] }|return recorded(a.shape, out, inputs: [a, b]) { g in [g, -g] }"
+  "Tensor+Elementwise.swift|return recorded(a.shape, out, inputs: [a, b]) { g in [g, -g] }|return recorded(a.shape, out, inputs: [a, b]) { g in [g, g] }"
+  "Tensor+Elementwise.swift|[a.node == nil ? nil : g * b, b.node == nil ? nil : g * a]|[a.node == nil ? nil : g * a, b.node == nil ? nil : g * b]"
+  "Tensor+Elementwise.swift|b.node == nil ? nil : -(g * a) / (b * b)]|b.node == nil ? nil : (g * a) / (b * b)]"
+  "Tensor+Elementwise.swift|recorded(x.shape, x.unary { -\$0 }, inputs: [x]) { g in [-g] }|recorded(x.shape, x.unary { -\$0 }, inputs: [x]) { g in [g] }"
+  "Tensor+Elementwise.swift|{ g in [g * rhs] }|{ g in [g * (-rhs)] }"
+  "Tensor+Elementwise.swift|[g * (Recording.isEnabled \&\& x.node != nil ? x.exp() : Tensor(shape: x.shape, scalars: y))]|[g * (Recording.isEnabled \&\& x.node != nil ? x : Tensor(shape: x.shape, scalars: y))]"
+  "Tensor+Elementwise.swift|inputs: [x]) { g in [g / x] }|inputs: [x]) { g in [g * x] }"
+  "Tensor+Elementwise.swift|{ g in [g * x.positiveMask()] }|{ g in [g] }"
+  "Tensor+MatMul.swift|case (false, false): return matmul(g, b, transposeB: true)|case (false, false): return matmul(g, b, transposeB: true) * -1"
+  "Tensor+MatMul.swift|case (true, false): return matmul(a, g)|case (true, false): return matmul(a, g) * -1"
+  "Tensor+MatMul.swift|case (false, true): return batchedMatmul(g, transposeA: true, a)|case (false, true): return batchedMatmul(g, transposeA: true, a) * -1"
+  "Tensor+Shape.swift|{ [inverse] g in [g.permuted(inverse)] }|{ [inverse] g in [g.permuted(inverse) * -1] }"
+  "Tensor+Shape.swift|inputs: [self]) { g in [g.sum(toShape: original)] }|inputs: [self]) { g in [g.sum(toShape: original) * 2] }"
+  "Tensor+Shape.swift|inputs: [self]) { g in [g.broadcast(to: original)] }|inputs: [self]) { g in [g.broadcast(to: original) * 2] }"
+  "Tensor+Shape.swift|[g.paddedRows(before: range.lowerBound, after: total - range.upperBound)]|[g.paddedRows(before: 0, after: total - range.count)]"
+  "Tensor+Shape.swift|return Tensor.recorded(newShape, scalars, inputs: [self]) { g in [g.reshaped(old)] }|return Tensor.recorded(newShape, scalars, inputs: [self]) { g in [g.reshaped(old) * -1] }"
+  "Tensor+Convolution.swift|inputs: [self]) { grad in [grad.patchesAdjoint(g)] }|inputs: [self]) { grad in [grad.patchesAdjoint(g) * 2] }"
+  "Tensor+Convolution.swift|inputs: [self]) { grad in [grad.patches(g)] }|inputs: [self]) { grad in [grad.patches(g) * 2] }"
+  "Tensor+Pooling.swift|{ g in [g.scattering(indices, shape: inShape)] }|{ g in [g.scattering(indices, shape: inShape) * 2] }"
+  "Tensor+Pooling.swift|{ g in [g.gathering(indices, shape: inShape)] }|{ g in [g.gathering(indices, shape: inShape) * 2] }"
+  "Tensor+Pooling.swift|{ grad in [grad.avgPoolAdjoint(g)] }|{ grad in [grad.avgPoolAdjoint(g) * 2] }"
+  "Tensor+Pooling.swift|{ grad in [grad.avgPool(g)] }|{ grad in [grad.avgPool(g) * 2] }"
+  "Tensor+SampleJacobians.swift|[p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: d, jacobians: g, s),|[p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: d, jacobians: g, s) * -1,"
+  "Tensor+SampleJacobians.swift|j.node == nil ? nil : sampleJacobians(patches: g, cotangents: d, s)]|j.node == nil ? nil : sampleJacobians(patches: g, cotangents: d, s) * -1]"
+  "Tensor+SampleJacobians.swift|[p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: g, jacobians: j, s),|[p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: g, jacobians: j, s) * -1,"
+)
+survived=0
+for m in "${mutations[@]}"; do
+  IFS='|' read -r file from to <<<"$m"
+  path="$src/$file"
+  cp "$path" /tmp/mutation-backup
+  python3 - "$path" "$from" "$to" <<'PY'
+import sys
+p, a, b = sys.argv[1], sys.argv[2].replace('\\&', '&'), sys.argv[3].replace('\\&', '&')
+s = open(p).read()
+if a not in s:
+    print("MUTATION NOT APPLIED: " + a); sys.exit(1)
+open(p, 'w').write(s.replace(a, b, 1))
+PY
+  if [ $? -ne 0 ]; then cp /tmp/mutation-backup "$path"; survived=$((survived+1)); continue; fi
+  if ! swift build --build-tests >/tmp/mutation.log 2>&1; then
+    echo "BUILD FAILED (not counted as caught): $file: $from"; survived=$((survived+1))
+  elif swift test --skip-build --filter NTTAutodiffTests >/tmp/mutation.log 2>&1; then
+    echo "SURVIVED: $file: $from"; survived=$((survived+1))
+  else
+    caught=$(grep "✘ Test" /tmp/mutation.log | grep -oE "Test [a-zA-Z]+\([^)]*\)" | head -1)
+    echo "caught:   $file: ${from:0:60}…  ← ${caught}"
+  fi
+  cp /tmp/mutation-backup "$path"
+done
+echo "$survived mutation(s) survived"
+exit $survived
