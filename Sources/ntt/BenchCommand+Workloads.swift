@@ -44,8 +44,8 @@ extension BenchCommand {
             let x = random([64] + model.inputShape)
             let y = Tensor.oneHot((0..<64).map { $0 % 10 }, classes: 10)
             var state = params
-            var adam = Adam(learningRate: 1e-3)
-            return { _ = Trainer.step(model: model, parameters: &state, masks: masks, x: x, labels: y, weightDecay: 1e-8, adam: &adam) }
+            var step = TrainingStep(model: model, weightDecay: 1e-8, learningRate: 1e-3)
+            return { _ = step(&state, masks: masks, x: x, labels: y) }
         },
         Benchmark(name: "ntk/\(name)", flops: nil) {
             let (model, params, masks) = try setupModel(name, density: 0.03)

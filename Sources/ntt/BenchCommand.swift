@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-    @Option(help: "Timed repetitions per benchmark (after one warm-up run).") var repeats = 15
+    @Option(help: "Minimum timed repetitions per benchmark (after ≥ 0.3 s of warm-up; at least 1 s is timed).") var repeats = 10
     @Option(help: "Only benchmarks whose name contains this text.") var filter: String?
 
     func validate() throws {
@@ -47,17 +47,22 @@ struct BenchCommand: ParsableCommand {
         var results: [Result] = []
         for b in selected {
             let body = try b.setup()
-            body()  // warm-up
+            // Warm up for at least 0.3 s (caches, BLAS threads, CPU clocks), then time at least
+            // `repeats` runs and at least one second in total.
+            let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+            let warmStart = clock()
+            repeat { body() } while clock() - warmStart < 300
             var times: [Double] = []
-            for _ in 0..<repeats {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+            let start = clock()
+            while times.count < repeats || (clock() - start < 1000 && times.count < 5000) {
+                let t0 = clock()
                 body()
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                times.append(clock() - t0)
             }
             times.sort()
             let median = times[times.count / 2]
             let r = Result(name: b.name, median_ms: (median * 1000).rounded() / 1000, min_ms: (times[0] * 1000).rounded() / 1000,
-                           repeats: repeats, gflops: b.flops.map { ($0 / (median * 1e6) * 10).rounded() / 10 })
+                           repeats: times.count, gflops: b.flops.map { ($0 / (median * 1e6) * 10).rounded() / 10 })
             results.append(r)
             if !json {
                 print(b.name.padding(toLength: 34, withPad: " ", startingAt: 0)

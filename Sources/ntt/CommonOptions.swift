@@ -50,6 +50,10 @@ struct OutputOptions: ParsableArguments {
 
     /// Creates the folder; refuses an existing one unless `--overwrite` (or `resume`).
     func prepare(resume: Bool = false) throws -> URL {
+        try Self.prepareDirectory(out, overwrite: overwrite, resume: resume)
+    }
+
+    static func prepareDirectory(_ out: String, overwrite: Bool, resume: Bool = false) throws -> URL {
         let url = URL(fileURLWithPath: out)
         let fm = FileManager.default
         var isDirectory: ObjCBool = false

@@ -25,18 +25,27 @@ public struct Adam: Sendable, Codable, Equatable {
         let (b1, b2, eps, lr) = (beta1, beta2, epsilon, learningRate)
         for t in parameters.indices {
             precondition(parameters[t].shape == gradients[t].shape, "Adam: gradient shape \(gradients[t].shape) differs from parameter shape \(parameters[t].shape)")
-            var values = parameters[t].scalars
-            let g = gradients[t].scalars
-            m[t].withUnsafeMutableBufferPointer { mt in
-                v[t].withUnsafeMutableBufferPointer { vt in
-                    for i in 0..<values.count {
-                        mt[i] = b1 * mt[i] + (1 - b1) * g[i]
-                        vt[i] = b2 * vt[i] + (1 - b2) * g[i] * g[i]
-                        values[i] -= lr * (mt[i] / c1) / ((vt[i] / c2).squareRoot() + eps)
+            let n = parameters[t].count
+            let updated = [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                parameters[t].scalars.withUnsafeBufferPointer { x in
+                    gradients[t].scalars.withUnsafeBufferPointer { g in
+                        m[t].withUnsafeMutableBufferPointer { mt in
+                            v[t].withUnsafeMutableBufferPointer { vt in
+                                for i in 0..<n {
+                                    let gi = g[i]
+                                    let mi = b1 * mt[i] + (1 - b1) * gi
+                                    let vi = b2 * vt[i] + (1 - b2) * gi * gi
+                                    mt[i] = mi
+                                    vt[i] = vi
+                                    out[i] = x[i] - lr * (mi / c1) / ((vi / c2).squareRoot() + eps)
+                                }
+                            }
+                        }
                     }
                 }
+                initialized = n
             }
-            parameters[t] = Tensor(shape: parameters[t].shape, scalars: values)
+            parameters[t] = Tensor(shape: parameters[t].shape, scalars: updated)
         }
     }
 }

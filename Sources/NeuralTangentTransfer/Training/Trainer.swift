@@ -71,6 +71,50 @@ public struct TrainRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// One supervised update: cross-entropy + λ‖w ⊙ m‖² (weights only), its gradient, the
+/// optimiser step, and re-masking (so pruned weights stay exactly zero whatever the optimiser
+/// state). Shared by `Trainer` and `ntt bench`.
+public struct TrainingStep {
+    public let model: Model
+    public let weightDecay: Float
+    public let optimizer: TrainConfig.OptimizerKind
+    var adam: Adam
+    var sgd: MomentumSGD
+
+    public init(model: Model, weightDecay: Float, optimizer: TrainConfig.OptimizerKind = .adam,
+                learningRate: Float, momentum: Float = 0.9) {
+        self.model = model; self.weightDecay = weightDecay; self.optimizer = optimizer
+        adam = Adam(learningRate: learningRate)
+        sgd = MomentumSGD(learningRate: learningRate, momentum: momentum)
+    }
+
+    /// Updates `parameters` in place and returns the loss before the update.
+    public mutating func callAsFunction(_ parameters: inout [LayerParameters], masks: [Tensor], x: Tensor, labels: Tensor,
+                                        learningRate: Float? = nil, dropoutSeed: UInt64? = nil) -> Float {
+        let layers = parameters.count
+        let (model, weightDecay) = (self.model, self.weightDecay)
+        let (value, grads) = valueAndGradient(at: parameters.map(\.weight) + parameters.map(\.bias)) { v in
+            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
+            let ce = Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: masks, to: x, dropoutSeed: dropoutSeed), labels: labels)
+            guard weightDecay > 0 else { return ce }
+            return ce + weightDecay * Model.effectiveWeights(p, masks: masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
+        }
+        var tensors = parameters.map(\.weight) + parameters.map(\.bias)
+        switch optimizer {
+        case .adam:
+            if let learningRate { adam.learningRate = learningRate }
+            adam.update(&tensors, gradients: grads)
+        case .sgd:
+            if let learningRate { sgd.learningRate = learningRate }
+            sgd.update(&tensors, gradients: grads)
+        }
+        for l in 0..<layers {
+            parameters[l] = LayerParameters(weight: withoutDerivatives { tensors[l] * masks[l] }, bias: tensors[layers + l])
+        }
+        return value.scalar
+    }
+}
+
 /// SGD with momentum: v ← μv + g, θ ← θ − ηv.
 public struct MomentumSGD: Sendable, Codable, Equatable {
     public var learningRate: Float
@@ -123,34 +167,6 @@ public struct Trainer {
         public var testAccuracy: Double?
     }
 
-    /// Cross-entropy + λ‖w ⊙ m‖² on one batch.
-    func loss(_ params: [LayerParameters], masks: [Tensor], x: Tensor, labels: Tensor, dropoutSeed: UInt64?) -> Tensor {
-        let logits = model.apply(params, masks: masks, to: x, dropoutSeed: dropoutSeed)
-        let ce = Tensor.softmaxCrossEntropy(logits: logits, labels: labels)
-        if config.weightDecay == 0 { return ce }
-        let l2 = Model.effectiveWeights(params, masks: masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
-        return ce + config.weightDecay * l2
-    }
-
-    /// One optimisation step; returns the loss. Exposed for benchmarks.
-    public static func step(model: Model, parameters: inout [LayerParameters], masks: [Tensor], x: Tensor,
-                            labels: Tensor, weightDecay: Float, adam: inout Adam) -> Float {
-        let layers = parameters.count
-        let (value, grads) = valueAndGradient(at: parameters.map(\.weight) + parameters.map(\.bias)) { v in
-            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
-            let logits = model.apply(p, masks: masks, to: x)
-            let ce = Tensor.softmaxCrossEntropy(logits: logits, labels: labels)
-            let l2 = Model.effectiveWeights(p, masks: masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
-            return ce + weightDecay * l2
-        }
-        var tensors = parameters.map(\.weight) + parameters.map(\.bias)
-        adam.update(&tensors, gradients: grads)
-        for l in 0..<layers {
-            parameters[l] = LayerParameters(weight: withoutDerivatives { tensors[l] * masks[l] }, bias: tensors[layers + l])
-        }
-        return value.scalar
-    }
-
     /// Accuracy of the masked model on `images`, evaluated in chunks without derivatives.
     public func accuracy(_ params: [LayerParameters], masks: [Tensor], on data: LabeledImages, limit: Int? = nil) -> Double {
         let n = min(limit ?? data.count, data.count)
@@ -179,8 +195,8 @@ public struct Trainer {
         var params = zip(initialParameters, masks).map { p, m in
             LayerParameters(weight: withoutDerivatives { p.weight * m }, bias: p.bias)
         }
-        var adam = Adam(learningRate: config.learningRate)
-        var sgd = MomentumSGD(learningRate: config.learningRate, momentum: config.momentum)
+        var step = TrainingStep(model: model, weightDecay: config.weightDecay, optimizer: config.optimizer,
+                                learningRate: config.learningRate, momentum: config.momentum)
         var order = BatchOrder(count: train.count, batchSize: config.batchSize, seed: config.seed)
         let total = totalIterations
         let classes = model.outputCount
@@ -203,28 +219,13 @@ public struct Trainer {
             let (images, labels) = train.batch(order.next())
             let x = model.prepare(images)
             let y = Tensor.oneHot(labels, classes: classes)
-            let layers = params.count
             let dropoutSeed: UInt64? = hasDropout ? config.seed &* 1_000_003 &+ UInt64(t) : nil
-            let (value, grads) = valueAndGradient(at: params.map(\.weight) + params.map(\.bias)) { v in
-                let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
-                return loss(p, masks: masks, x: x, labels: y, dropoutSeed: dropoutSeed)
+            let value = step(&params, masks: masks, x: x, labels: y,
+                             learningRate: config.learningRate(at: t, of: total), dropoutSeed: dropoutSeed)
+            guard value.isFinite else {
+                throw NTTError("the training loss became \(value) at iteration \(t + 1); try a smaller --lr")
             }
-            guard value.scalar.isFinite else {
-                throw NTTError("the training loss became \(value.scalar) at iteration \(t + 1); try a smaller --lr")
-            }
-            var tensors = params.map(\.weight) + params.map(\.bias)
-            switch config.optimizer {
-            case .adam:
-                adam.learningRate = config.learningRate(at: t, of: total)
-                adam.update(&tensors, gradients: grads)
-            case .sgd:
-                sgd.learningRate = config.learningRate(at: t, of: total)
-                sgd.update(&tensors, gradients: grads)
-            }
-            params = (0..<layers).map { l in
-                LayerParameters(weight: withoutDerivatives { tensors[l] * masks[l] }, bias: tensors[layers + l])
-            }
-            lossSum += Double(value.scalar); lossCount += 1
+            lossSum += Double(value); lossCount += 1
             let done = t + 1
             if done == total { try record(done, final: true) }
             else if done % config.evaluateEvery == 0 { try record(done, final: false) }
