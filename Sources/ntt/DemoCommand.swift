@@ -20,8 +20,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Model.") var model = "lenet-300-100"
     @Option(help: "Fraction of weights kept.") var density = 0.03
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Transfer epochs (default 4; --full: 20).") var transferEpochs: Int?
-    @Option(help: "Training epochs per initialisation (default 10; --full: 50).") var trainEpochs: Int?
+    @Option(help: "Transfer epochs (default 10; --full: 20).") var transferEpochs: Int?
+    @Option(help: "Training epochs per initialisation (default 15; --full: 50).") var trainEpochs: Int?
     @Option(help: "Transfer iterations (overrides --transfer-epochs; for quick checks).") var transferIterations: Int?
     @Option(help: "Training iterations (overrides --train-epochs; for quick checks).") var trainIterations: Int?
     @Flag(help: "The paper's budgets: 20 transfer epochs and 50 training epochs.") var full = false
@@ -48,13 +48,12 @@ struct DemoCommand: ParsableCommand {
         let started = Date()
         print("loading \(data.dataset) …")
         let dataset = try data.load()
-        var options = InitializationOptions()
-        options.model = model; options.density = density; options.seed = seed
+        let options = InitializationSettings(model: model, density: density, seed: seed, prune: .layerwise)
 
         // 1. Transfer.
         var c = TransferConfig()
         c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir; c.density = density; c.seed = seed
-        c.epochs = transferEpochs ?? (full ? 20 : 4); c.iterations = transferIterations
+        c.epochs = transferEpochs ?? (full ? 20 : 10); c.iterations = transferIterations
         let transferDirectory = root.appendingPathComponent("transfer")
         try FileManager.default.createDirectory(at: transferDirectory, withIntermediateDirectories: true)
         let transfer = try TransferRun(config: c, dataset: dataset, directory: transferDirectory)
@@ -79,7 +78,7 @@ struct DemoCommand: ParsableCommand {
             if initialization == "dense" { o.density = 1 }
             let result = try TrainCommand.train(initialization: source, options: o, data: data, directory: directory,
                                                 dataset: dataset, label: initialization) { t in
-                t.epochs = trainEpochs ?? (full ? 50 : 10); t.iterations = trainIterations
+                t.epochs = trainEpochs ?? (full ? 50 : 15); t.iterations = trainIterations
             }
             rows.append(Row(initialization: initialization, test_accuracy: result.record.testAccuracy,
                             train_accuracy: result.record.trainAccuracy, kept_per_layer: result.kept, seconds: result.seconds))

@@ -14,6 +14,18 @@ struct InitializationOptions: ParsableArguments {
         guard density > 0 && density <= 1 else { throw ValidationError("--density must be in (0, 1], got \(density)") }
     }
 
+    var settings: InitializationSettings {
+        InitializationSettings(model: model, density: density, seed: seed, prune: prune)
+    }
+}
+
+/// The plain values behind `InitializationOptions` (parsable types cannot be built by hand).
+struct InitializationSettings {
+    var model: String
+    var density: Double
+    var seed: UInt64
+    var prune: PruningScope
+
     /// Fresh parameters pruned by `method`, using the first 100 training examples (128 for
     /// CIFAR-10) where the method needs data.
     func initialize(_ method: PruningMethod, model m: Model, train: LabeledImages, dataset: String) throws -> SparseInitialization {
@@ -53,7 +65,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let result = try Self.train(initialization: `init`, options: initialization, data: data, directory: try output.prepare(),
+        let result = try Self.train(initialization: `init`, options: initialization.settings, data: data, directory: try output.prepare(),
                                     configure: { c in
             c.epochs = epochs; c.iterations = iterations; c.batchSize = batchSize; c.optimizer = optimizer
             c.learningRate = learningRate; c.momentum = momentum; c.weightDecay = weightDecay
@@ -67,7 +79,7 @@ struct TrainCommand: ParsableCommand {
     struct Outcome { let record: TrainRecord; let seconds: Double; let kept: [Int] }
 
     /// Resolves the initialisation, trains, and writes the run folder. Shared with `demo`.
-    static func train(initialization text: String, options: InitializationOptions, data: DataOptions, directory: URL,
+    static func train(initialization text: String, options: InitializationSettings, data: DataOptions, directory: URL,
                       dataset loaded: Dataset? = nil, label: String = "train",
                       configure: (inout TrainConfig) -> Void) throws -> Outcome {
         var c = TrainConfig()
@@ -119,7 +131,7 @@ struct PruneCommand: ParsableCommand {
         let dataset = try data.load()
         let model = try Model(spec: ModelSpec.resolve(initialization.model, classes: dataset.classes), imageShape: dataset.imageShape)
         let directory = try output.prepare()
-        let sparse = try initialization.initialize(method, model: model, train: dataset.train, dataset: data.dataset)
+        let sparse = try initialization.settings.initialize(method, model: model, train: dataset.train, dataset: data.dataset)
         try sparse.write(to: directory.appendingPathComponent("init.safetensors").path,
                          metadata: ["model": model.spec.description, "method": method.rawValue, "density": String(initialization.density),
                                     "scope": initialization.prune.rawValue, "seed": String(initialization.seed), "tool": "ntt \(NTTVersion.current)"])
