@@ -43,6 +43,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
+        StopFlag.installSignalHandlers()
         compute.apply()
         let root = try OutputOptions.prepareDirectory(out, overwrite: overwrite)
         let started = Date()
@@ -57,7 +58,6 @@ struct DemoCommand: ParsableCommand {
         let transferDirectory = root.appendingPathComponent("transfer")
         try FileManager.default.createDirectory(at: transferDirectory, withIntermediateDirectories: true)
         let transfer = try TransferRun(config: c, dataset: dataset, directory: transferDirectory)
-        StopFlag.installSignalHandlers()
         let bar = ProgressBar(total: transfer.totalIterations, label: "transfer")
         let transferStart = Date()
         guard try transfer.run(progress: { bar.update($0.iteration, status: String(format: "ntk %.4g", $0.ntkDistance)) }) == .finished else {

@@ -32,8 +32,10 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "Initial mask: magnitude or logit-snip.") var initMask: TransferConfig.InitialMask = .magnitude
     @Option(help: "NTK scope: effective (w⊙m, as the original) or surviving (unpruned weights only).") var kernelScope: KernelScope = .effective
     @Flag(help: "Continue an interrupted run in --out (same settings).") var resume = false
+    @Option(help: .hidden) var stopAfter: Int?  // testing: behave as if interrupted after this iteration
 
     func run() throws {
+        StopFlag.installSignalHandlers()
         compute.apply()
         var c = TransferConfig()
         c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
@@ -45,12 +47,11 @@ struct TransferCommand: ParsableCommand {
         let dataset = try data.load()
         let directory = try output.prepare(resume: resume)
         let run = try TransferRun(config: c, dataset: dataset, directory: directory)
-        StopFlag.installSignalHandlers()
         let bar = ProgressBar(total: run.totalIterations, label: "transfer")
         let start = Date()
         var first = Double.nan
         var last = Double.nan
-        let outcome = try run.run(resume: resume) { p in
+        let outcome = try run.run(resume: resume, stopAfter: stopAfter) { p in
             if first.isNaN { first = p.ntkDistance }
             last = p.ntkDistance
             bar.update(p.iteration, status: String(format: "ntk %.4g", p.ntkDistance))

@@ -57,7 +57,9 @@ public struct TransferRun {
         self.directory = directory
         let spec = try ModelSpec.resolve(config.model, classes: dataset.classes)
         model = try Model(spec: spec, imageShape: dataset.imageShape)
-        let (train, validation) = dataset.train.split(validationFraction: config.validationFraction, seed: config.seed)
+        // The probe needs `batchSize` held-out inputs; small datasets get a larger split.
+        let fraction = max(config.validationFraction, Double(config.batchSize) / Double(max(dataset.train.count, 1)))
+        let (train, validation) = dataset.train.split(validationFraction: fraction, seed: config.seed)
         guard validation.count >= config.batchSize else {
             throw NTTError("the validation split has \(validation.count) inputs but the probe needs --batch-size = \(config.batchSize); use a larger dataset or smaller batch")
         }

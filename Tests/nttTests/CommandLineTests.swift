@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// End-to-end tests: run the built `ntt` executable as users do.
+struct CommandLineTests {
+    struct Result { let status: Int32; let stdout: String; let stderr: String }
+
+    static let executable: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = directory.appendingPathComponent("ntt")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: "ntt")
+    }()
+
+    @discardableResult
+    static func run(_ arguments: [String], interruptWhenExists: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        // Output goes to files, not pipes: a full pipe would block the child while we wait on the other one.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ntt-cli-output-\(UUID().uuidString)")
+        let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        defer { try? out.close(); try? err.close() }
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        if let interruptWhenExists {
+            // Wait until the run has started (its first file exists), then press Ctrl-C.
+            let deadline = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: interruptWhenExists) && Date() < deadline && process.isRunning {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            process.interrupt()
+            // Never hang the suite: a child that ignores the signal is killed (and the test fails on its status).
+            let exitDeadline = Date().addingTimeInterval(60)
+            while process.isRunning && Date() < exitDeadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        let stdout = try Data(contentsOf: outURL), stderr = try Data(contentsOf: errURL)
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntt-cli-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A failing command: non-zero exit, one error line on stderr naming what was wrong, no trace.
+    static func expectCleanFailure(_ arguments: [String], mentions: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try run(arguments)
+        #expect(r.status != 0, "\(arguments) succeeded", sourceLocation: sourceLocation)
+        let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '") }
+        #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(mentions), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
+    }
+
+    @Test func helpListsEveryCommand() throws {
+        let r = try Self.run(["--help"])
+        #expect(r.status == 0)
+        for command in ["demo", "transfer", "train", "prune", "kernel", "bench"] { #expect(r.stdout.contains(command)) }
+        let transfer = try Self.run(["transfer", "--help"])
+        #expect(transfer.stdout.contains("--lambda-kernel") && transfer.stdout.contains("(default: 0.001)"))
+    }
+
+    @Test func badInputGivesOneLineErrors() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/run"
+        try Self.expectCleanFailure(["transfer", "--density", "0", "--out", out], mentions: "--density")
+        try Self.expectCleanFailure(["train", "--init", "random", "--density", "1.5", "--out", out], mentions: "--density")
+        try Self.expectCleanFailure(["transfer", "--model", "lenet-9000", "--dataset", "synthetic", "--out", out], mentions: "lenet-9000")
+        try Self.expectCleanFailure(["transfer", "--model", "dense(10),relu,sigmoid", "--dataset", "synthetic", "--out", out + "2"], mentions: "sigmoid")
+        try Self.expectCleanFailure(["transfer", "--dataset", "imagenet", "--out", out], mentions: "imagenet")
+        try Self.expectCleanFailure(["transfer", "--dataset", "mnist", "--out", out], mentions: "--data-dir")
+        try Self.expectCleanFailure(["transfer", "--dataset", "mnist", "--data-dir", dir + "/nowhere", "--out", out], mentions: "not found in")
+        try Self.expectCleanFailure(["train", "--init", "nonsense", "--dataset", "synthetic", "--out", out + "3"], mentions: "nonsense")
+        try Self.expectCleanFailure(["bench", "--threads", "0"], mentions: "--threads")
+        try FileManager.default.createDirectory(atPath: out + "4", withIntermediateDirectories: true)
+        try Self.expectCleanFailure(["prune", "--method", "random", "--dataset", "synthetic", "--out", out + "4"], mentions: "already exists")
+        // Nothing half-written by the failures above.
+        #expect(!FileManager.default.fileExists(atPath: out + "/student.safetensors"))
+        // A corrupt checkpoint.
+        try Data("not a safetensors file".utf8).write(to: URL(fileURLWithPath: dir + "/bad.safetensors"))
+        try Self.expectCleanFailure(["kernel", "--checkpoint", dir + "/bad.safetensors", "--model", "lenet-300-100", "--dataset", "synthetic"],
+                                    mentions: "bad.safetensors")
+    }
+
+    @Test func pruneTrainTransferAndKernelOnSyntheticData() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = ["--model", "dense(32),relu,dense(10)", "--dataset", "synthetic", "--density", "0.1"]
+        let prune = try Self.run(["prune", "--method", "snip", "--out", dir + "/snip"] + model)
+        #expect(prune.status == 0, "\(prune.stderr)")
+        #expect(prune.stdout.contains("kept per layer: 2509/25088, 32/320"))
+        let train = try Self.run(["train", "--init", dir + "/snip", "--iterations", "40", "--evaluate-every", "20", "--out", dir + "/train"] + model)
+        #expect(train.status == 0, "\(train.stderr)")
+        let metrics = try String(contentsOfFile: dir + "/train/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(metrics.count == 2 && metrics.last!.contains("\"final\":true") && metrics.last!.contains("test_accuracy"))
+        let transfer = try Self.run(["transfer", "--iterations", "30", "--record-every", "10", "--mask-update-every", "10", "--out", dir + "/ntt"] + model)
+        #expect(transfer.status == 0, "\(transfer.stderr)")
+        for f in ["config.json", "metrics.jsonl", "student.safetensors", "teacher.safetensors", "probe.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/ntt/" + f), "\(f)")
+        }
+        let kernel = try Self.run(["kernel", "--checkpoint", dir + "/ntt", "--against", dir + "/ntt/teacher.safetensors",
+                                   "--dataset", "synthetic", "--count", "8", "--out", dir + "/k.safetensors"])
+        #expect(kernel.status == 0, "\(kernel.stderr)")
+        #expect(kernel.stdout.contains("kernel [4, 4, 10, 10]") && kernel.stdout.contains("kernel distance"))
+        let fromTransfer = try Self.run(["train", "--init", dir + "/ntt", "--iterations", "20", "--out", dir + "/train-ntt"] + model)
+        #expect(fromTransfer.status == 0, "\(fromTransfer.stderr)")
+    }
+
+    @Test func sigintCheckpointsAndExits() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A run far too long to finish before the signal.
+        let r = try Self.run(["transfer", "--model", "dense(64),relu,dense(10)", "--dataset", "synthetic", "--density", "0.1",
+                              "--iterations", "10000000", "--out", dir + "/run"], interruptWhenExists: dir + "/run/metrics.jsonl")
+        #expect(r.status == 130, "\(r.stderr)")
+        #expect(r.stdout.contains("--resume"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/run/checkpoint.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run/student.safetensors"))
+    }
+
+    @Test func interruptedTransferResumes() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["transfer", "--model", "dense(16),relu,dense(10)", "--dataset", "synthetic", "--density", "0.1",
+                    "--iterations", "300", "--out", dir + "/run"]
+        let first = try Self.run(args + ["--stop-after", "170"])
+        #expect(first.status == 130, "\(first.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run/student.safetensors"))
+        let resumed = try Self.run(args + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let uninterrupted = try Self.run(args.dropLast() + [dir + "/reference"])
+        #expect(uninterrupted.status == 0)
+        for f in ["metrics.jsonl", "student.safetensors", "teacher.safetensors", "probe.safetensors", "config.json"] {
+            #expect(FileManager.default.contents(atPath: dir + "/run/" + f) == FileManager.default.contents(atPath: dir + "/reference/" + f), "\(f)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run/checkpoint.safetensors"))
+        let again = try Self.run(args + ["--resume"])
+        #expect(again.status != 0 && again.stderr.contains("already finished"))
+    }
+}
