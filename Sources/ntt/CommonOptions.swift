@@ -12,6 +12,13 @@ struct ComputeOptions: ParsableArguments {
     }
 
     /// Applies thread count and allocator settings; call first in `run()`.
+    func apply() { ComputeOptionsValues(threads: threads).apply() }
+}
+
+/// `ComputeOptions` without argument parsing, for code that sets threads itself.
+struct ComputeOptionsValues {
+    let threads: Int?
+
     func apply() {
         AllocatorTuning.keepFreedMemory()
         if let threads { Gemm.threadCount = threads }

@@ -7,5 +7,6 @@ struct NTT: ParsableCommand {
         commandName: "ntt",
         abstract: "Find trainable sparse networks before training with Neural Tangent Transfer, and compare them with pruning-at-init baselines.",
         version: NTTVersion.current,
-        subcommands: [DemoCommand.self, TransferCommand.self, TrainCommand.self, PruneCommand.self, KernelCommand.self, BenchCommand.self])
+        subcommands: [DemoCommand.self, ExperimentCommand.self, ReportCommand.self, TransferCommand.self, TrainCommand.self, PruneCommand.self,
+                      KernelCommand.self, BenchCommand.self])
 }

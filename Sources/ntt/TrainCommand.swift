@@ -76,7 +76,7 @@ struct TrainCommand: ParsableCommand {
                      result.seconds, output.out))
     }
 
-    struct Outcome { let record: TrainRecord; let seconds: Double; let kept: [Int] }
+    struct Outcome { let record: TrainRecord; let seconds: Double; let kept: [Int]; let weights: [Int] }
 
     /// Resolves the initialisation, trains, and writes the run folder. Shared with `demo`.
     static func train(initialization text: String, options: InitializationSettings, data: DataOptions, directory: URL,
@@ -111,7 +111,8 @@ struct TrainCommand: ParsableCommand {
             bar.update(p.iteration, status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? "")
         }
         bar.finish()
-        return Outcome(record: record, seconds: Date().timeIntervalSince(start), kept: sparse.keptPerLayer)
+        return Outcome(record: record, seconds: Date().timeIntervalSince(start), kept: sparse.keptPerLayer,
+                       weights: model.parameterShapes.map { $0.weight.reduce(1, *) })
     }
 }
 

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ntt experiment`, `--plan` and `ntt report`, run as users run them.
+struct ExperimentCommandTests {
+    static let grid = ["--models", "dense(16),relu,dense(10)", "--datasets", "synthetic", "--densities", "0.1", "0.2",
+                       "--initializations", "ntt", "random", "dense", "--seeds", "0", "1",
+                       "--transfer-iterations", "300", "--train-iterations", "300", "--evaluate-every", "100"]
+    static let cellCount = 4 + 2 * (1 + 2 * 2)  // transfers; per seed: dense + (ntt, random) × densities
+
+    static func doneFiles(_ root: String) -> [String: Data] {
+        var found: [String: Data] = [:]
+        let walker = FileManager.default.enumerator(atPath: root + "/cells")
+        while let path = walker?.nextObject() as? String {
+            if path.hasSuffix("/done.json") { found[path] = FileManager.default.contents(atPath: root + "/cells/" + path) }
+        }
+        return found
+    }
+
+    /// The process and all its descendants, found through /proc.
+    static func processTree(_ pid: Int32) -> [Int32] {
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let p = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[p] = parent }
+        }
+        var tree = [pid], frontier = [pid]
+        while let p = frontier.popLast() {
+            for (child, parent) in parents where parent == p { tree.append(child); frontier.append(child) }
+        }
+        return tree
+    }
+
+    @Test func killedExperimentResumesWithoutRedoingOrCorruptingCells() throws {
+        let dir = CommandLineTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = dir + "/exp"
+        let process = Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = ["experiment", "--out", root, "--jobs", "2"] + Self.grid
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Self.doneFiles(root).count < 5 && Date() < deadline && process.isRunning { Thread.sleep(forTimeInterval: 0.02) }
+        // Pull the plug on the scheduler and every cell it runs, as a crash would.
+        for pid in Self.processTree(process.processIdentifier) { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+        let before = Self.doneFiles(root)
+        #expect(before.count >= 5 && before.count < Self.cellCount, "\(before.count) cells finished before the kill")
+
+        let again = try CommandLineTests.run(["experiment", "--out", root, "--jobs", "2"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("\(Self.cellCount) cells, \(before.count) already finished"), "\(again.stdout)")
+        let after = Self.doneFiles(root)
+        #expect(after.count == Self.cellCount)
+        for (path, data) in before { #expect(after[path] == data, "\(path) was redone") }
+        // Every cell is whole: transfers have their results and no checkpoint, trainings a model and a final record.
+        for path in after.keys {
+            let folder = root + "/cells/" + (path as NSString).deletingLastPathComponent
+            if folder.contains("/transfer-") {
+                for f in ["student.safetensors", "teacher.safetensors", "probe.safetensors"] { #expect(FileManager.default.fileExists(atPath: folder + "/" + f)) }
+                #expect(!FileManager.default.fileExists(atPath: folder + "/checkpoint.safetensors"))
+            } else {
+                #expect(FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
+                let metrics = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+                #expect(metrics.count == 3 && metrics.last!.contains("\"final\":true"))
+            }
+        }
+        let csv = try String(contentsOfFile: root + "/results.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1 + Self.cellCount - 4)
+        #expect(FileManager.default.fileExists(atPath: root + "/report.html"))
+
+        // Finished: nothing to do. A different grid in the same folder is refused.
+        let third = try CommandLineTests.run(["experiment", "--out", root] + Self.grid)
+        #expect(third.status == 0 && third.stdout.contains("\(Self.cellCount) already finished, 0 to run"))
+        try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--densities", "0.5", "--datasets", "synthetic"],
+                                                mentions: "different experiment")
+    }
+
+    @Test func planWritesIndependentCommandsAndSlurmArrays() throws {
+        let dir = CommandLineTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = dir + "/exp"
+        let r = try CommandLineTests.run(["experiment", "--out", root, "--plan"] + Self.grid)
+        #expect(r.status == 0, "\(r.stderr)")
+        let commands = try String(contentsOfFile: root + "/plan/commands.txt", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(commands.count == Self.cellCount)
+        let transferArray = try String(contentsOfFile: root + "/plan/transfer.sbatch", encoding: .utf8)
+        #expect(transferArray.contains("#SBATCH --array=0-3") && transferArray.contains("$SLURM_ARRAY_TASK_ID"))
+        let submit = try String(contentsOfFile: root + "/plan/submit.sh", encoding: .utf8)
+        #expect(submit.contains("--dependency=afterok:"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/cells"))  // nothing ran
+
+        // A plan's command runs its cell, as an array task would; then the report sees it.
+        let cellID = commands[0].components(separatedBy: "--cell ").last!.trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        let cell = try CommandLineTests.run(["experiment", "--out", root, "--cell", cellID])
+        #expect(cell.status == 0, "\(cell.stderr)")
+        let repeated = try CommandLineTests.run(["experiment", "--out", root, "--cell", cellID])
+        #expect(repeated.status == 0 && repeated.stdout.contains("already finished"))
+        // An ntt training cell refuses to start before its transfer has finished.
+        let dependent = commands.first { $0.contains("train-ntt-d0.2") }!
+        let early = try CommandLineTests.run(["experiment", "--out", root, "--cell",
+                                              dependent.components(separatedBy: "--cell ").last!.trimmingCharacters(in: CharacterSet(charactersIn: "'"))])
+        #expect(early.status != 0 && early.stderr.contains("has not finished"))
+        let report = try CommandLineTests.run(["report", root])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(FileManager.default.fileExists(atPath: root + "/figures/transfer-distances.svg"))
+
+        try CommandLineTests.expectCleanFailure(["report", dir], mentions: "no cells/ folder")
+        try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--cell", "nonsense"], mentions: "not a cell")
+        try CommandLineTests.expectCleanFailure(["experiment", "--out", dir + "/x", "--densities", "2"], mentions: "--densities")
+    }
+}

@@ -1,0 +1,252 @@
+"""CPU timings of the JAX equivalents of the `ntt bench` model workloads.
+
+Workloads (same names as `swift run -c release ntt bench`), for lenet-300-100 and lenet5-caffe
+on Fashion-MNIST-shaped random inputs (28x28x1, NHWC, 10 classes), float32, all jitted:
+  train-step/MODEL  one supervised step at batch 64: softmax cross-entropy + 1e-8 * sum(w^2)
+                    (weights only), gradient, Adam (lr 1e-3).
+  ntk/MODEL         empirical NTK between two batches of 32, full [32, 32, 10, 10] blocks:
+                    per-example Jacobians (vmap of jacrev) contracted with einsum over all params.
+  ntt-step/MODEL    one Neural Tangent Transfer step at batch 64 (halves x1, x2): teacher NTK and
+                    outputs, then loss = 1e-3 * mean((K_s - K_t)^2) + mean((f_s - f_t)^2)
+                    + (1e-4 / 0.03) * sum((w*m)^2) over weights, with K_s the NTK w.r.t. the
+                    effective params (w*m, b) of a student with random masks of density 0.03;
+                    its gradient w.r.t. the raw student params (through the mask) and Adam (lr 5e-4).
+Each workload is compiled and run 3 times, then timed for at least 10 runs and --min-time
+seconds; the median is reported. Results are waited for with block_until_ready.
+
+Compare with the Swift implementation on the same machine, in one sitting:
+    pip install -r bench/requirements.txt
+    python bench/jax_reference.py --json > jax.json
+    swift run -c release ntt bench --json > swift.json
+and match entries of "benchmarks" by "name" (both report "median_ms"). Thread settings are taken
+from the environment (e.g. XLA_FLAGS, taskset); use the same limits for both runs.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from functools import partial
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from jax import lax  # noqa: E402
+
+CLASSES = 10
+IMAGE_SHAPE = (28, 28, 1)
+DENSITY = 0.03
+
+MODELS = {
+    "lenet-300-100": [("flatten",), ("dense", 300), ("relu",), ("dense", 100), ("relu",), ("dense", CLASSES)],
+    "lenet5-caffe": [("conv", 20, 5), ("relu",), ("maxpool", 2), ("conv", 50, 5), ("relu",), ("maxpool", 2),
+                     ("flatten",), ("dense", 500), ("relu",), ("dense", CLASSES)],
+}
+
+
+# --- model -----------------------------------------------------------------------------------
+
+def init_params(spec, key, input_shape=IMAGE_SHAPE):
+    """List of {"w", "b"} for the dense/conv layers: glorot-normal weights, N(0, 0.01^2) biases."""
+    glorot = jax.nn.initializers.glorot_normal()  # fans from the last two axes: HWIO / (in, out)
+    shape, params = tuple(input_shape), []
+    for layer in spec:
+        kind = layer[0]
+        if kind in ("dense", "conv"):
+            key, kw, kb = jax.random.split(key, 3)
+            if kind == "dense":
+                w_shape, shape = (shape[0], layer[1]), (layer[1],)
+            else:
+                k = layer[2]
+                w_shape = (k, k, shape[2], layer[1])
+                shape = (shape[0] - k + 1, shape[1] - k + 1, layer[1])
+            params.append({"w": glorot(kw, w_shape), "b": 0.01 * jax.random.normal(kb, (layer[1],))})
+        elif kind == "maxpool":
+            p = layer[1]
+            shape = (shape[0] // p, shape[1] // p, shape[2])
+        elif kind == "flatten":
+            shape = (math.prod(shape),)
+    return params
+
+
+def apply_model(spec, params, x):
+    """Logits for a batch x of NHWC images."""
+    h, i = x, 0
+    for layer in spec:
+        kind = layer[0]
+        if kind == "dense":
+            h = h @ params[i]["w"] + params[i]["b"]
+            i += 1
+        elif kind == "conv":
+            h = lax.conv_general_dilated(h, params[i]["w"], (1, 1), "VALID",
+                                         dimension_numbers=("NHWC", "HWIO", "NHWC")) + params[i]["b"]
+            i += 1
+        elif kind == "relu":
+            h = jax.nn.relu(h)
+        elif kind == "maxpool":
+            p = layer[1]
+            h = lax.reduce_window(h, -jnp.inf, lax.max, (1, p, p, 1), (1, p, p, 1), "VALID")
+        elif kind == "flatten":
+            h = h.reshape(h.shape[0], -1)
+    return h
+
+
+def weights_sq_sum(params):
+    return sum(jnp.sum(p["w"] ** 2) for p in params)
+
+
+def effective(params, masks):
+    """Masked weights w*m; biases are not masked."""
+    return [{"w": p["w"] * m, "b": p["b"]} for p, m in zip(params, masks)]
+
+
+# --- Adam ------------------------------------------------------------------------------------
+
+def adam_init(params):
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    return {"m": zeros, "v": zeros, "t": jnp.zeros((), jnp.int32)}
+
+
+def adam_update(params, grads, state, lr, b1=0.9, b2=0.999, eps=1e-8):
+    t = state["t"] + 1
+    m = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["m"], grads)
+    v = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state["v"], grads)
+    scale = lr * jnp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    params = jax.tree_util.tree_map(lambda p, m, v: p - scale * m / (jnp.sqrt(v) + eps), params, m, v)
+    return params, {"m": m, "v": v, "t": t}
+
+
+# --- workloads -------------------------------------------------------------------------------
+
+def empirical_ntk(spec, params, x1, x2):
+    """[n1, n2, C, C] NTK: per-example Jacobians w.r.t. all params, contracted over params."""
+    def single(p, x):
+        return apply_model(spec, p, x[None])[0]
+
+    jac = jax.vmap(jax.jacrev(single), in_axes=(None, 0))
+    leaves1 = jax.tree_util.tree_leaves(jac(params, x1))
+    leaves2 = jax.tree_util.tree_leaves(jac(params, x2))
+    return sum(jnp.einsum("ikp,jlp->ijkl", a.reshape(a.shape[0], CLASSES, -1), b.reshape(b.shape[0], CLASSES, -1))
+               for a, b in zip(leaves1, leaves2))
+
+
+def train_step(spec, params, adam, x, labels):
+    def loss(p):
+        logits = apply_model(spec, p, x)
+        ce = -jnp.mean(jnp.sum(labels * jax.nn.log_softmax(logits), axis=-1))
+        return ce + 1e-8 * weights_sq_sum(p)
+
+    grads = jax.grad(loss)(params)
+    return adam_update(params, grads, adam, lr=1e-3)
+
+
+def ntt_step(spec, params, adam, masks, teacher, x, lambda_kernel=1e-3, lambda_l2=1e-4):
+    half = x.shape[0] // 2
+    x1, x2 = x[:half], x[half:]
+    k_t = empirical_ntk(spec, teacher, x1, x2)
+    f_t = apply_model(spec, teacher, x)
+
+    def loss(p):
+        eff = effective(p, masks)
+        k_s = empirical_ntk(spec, eff, x1, x2)
+        f_s = apply_model(spec, eff, x)
+        return (lambda_kernel * jnp.mean((k_s - k_t) ** 2) + jnp.mean((f_s - f_t) ** 2)
+                + (lambda_l2 / DENSITY) * weights_sq_sum(eff))
+
+    grads = jax.grad(loss)(params)
+    return adam_update(params, grads, adam, lr=5e-4)
+
+
+def make_workloads(model_name):
+    """(name, setup) pairs; setup() returns a no-argument function that runs once and blocks."""
+    spec = MODELS[model_name]
+    key = jax.random.PRNGKey(0)
+    k_params, k_teacher, k_masks, k_x, k_y, k_x2 = jax.random.split(key, 6)
+
+    def batch(k, n):
+        return jax.random.normal(k, (n,) + IMAGE_SHAPE)
+
+    def setup_train():
+        step = jax.jit(partial(train_step, spec))
+        x = batch(k_x, 64)
+        labels = jax.nn.one_hot(jax.random.randint(k_y, (64,), 0, CLASSES), CLASSES)
+        state = [init_params(spec, k_params)]
+        state.append(adam_init(state[0]))
+
+        def run():
+            state[:] = jax.block_until_ready(step(state[0], state[1], x, labels))
+        return run
+
+    def setup_ntk():
+        ntk = jax.jit(partial(empirical_ntk, spec))
+        params = init_params(spec, k_params)
+        x1, x2 = batch(k_x, 32), batch(k_x2, 32)
+        return lambda: jax.block_until_ready(ntk(params, x1, x2))
+
+    def setup_ntt():
+        step = jax.jit(partial(ntt_step, spec))
+        params = init_params(spec, k_params)
+        teacher = init_params(spec, k_teacher)
+        masks = [jax.random.bernoulli(k, DENSITY, p["w"].shape).astype(jnp.float32)
+                 for k, p in zip(jax.random.split(k_masks, len(params)), params)]
+        x = batch(k_x, 64)
+        state = [params, adam_init(params)]
+
+        def run():
+            state[:] = jax.block_until_ready(step(state[0], state[1], masks, teacher, x))
+        return run
+
+    return [(f"train-step/{model_name}", setup_train),
+            (f"ntk/{model_name}", setup_ntk),
+            (f"ntt-step/{model_name}", setup_ntt)]
+
+
+# --- timing ----------------------------------------------------------------------------------
+
+def time_workload(run, min_time, min_runs=10, warmup=3):
+    """Median milliseconds over at least `min_runs` runs and `min_time` seconds, after warm-up."""
+    run()  # compile
+    for _ in range(warmup):
+        run()
+    times, start = [], time.perf_counter()
+    while len(times) < min_runs or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3, len(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--only", metavar="SUBSTRING", help="only workloads whose name contains this")
+    parser.add_argument("--min-time", type=float, default=1.0, metavar="SECONDS",
+                        help="minimum timed seconds per workload (default 1)")
+    args = parser.parse_args(argv)
+
+    workloads = [w for name in MODELS for w in make_workloads(name)]
+    selected = [w for w in workloads if args.only is None or args.only in w[0]]
+    if not selected:
+        parser.error(f"--only {args.only!r} matches no workload; names: {', '.join(n for n, _ in workloads)}")
+
+    devices = jax.devices("cpu")
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    info = f"jax {jax.__version__}, {len(devices)} CPU device(s), {threads} usable core(s)"
+    print(info, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    results = []
+    for name, setup in selected:
+        median_ms, runs = time_workload(setup(), args.min_time)
+        results.append({"name": name, "median_ms": round(median_ms, 3), "runs": runs})
+        if not args.json:
+            print(f"{name:<34}{median_ms:10.3f} ms  ({runs} runs)", flush=True)
+
+    if args.json:
+        print(json.dumps({"benchmarks": results, "jax_version": jax.__version__, "threads": threads}))
+
+
+if __name__ == "__main__":
+    main()
