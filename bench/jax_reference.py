@@ -72,17 +72,26 @@ def init_params(spec, key, input_shape=IMAGE_SHAPE):
     return params
 
 
-def apply_model(spec, params, x):
-    """Logits for a batch x of NHWC images."""
+def apply_model(spec, params, x, taps=None, inputs=None):
+    """Logits for a batch x of NHWC images.
+
+    For the structured NTK only: `taps` (one array per dense/conv layer, shaped like its
+    pre-activation) are added to the pre-activations, so the cotangent w.r.t. a tap is the
+    cotangent w.r.t. that pre-activation; `inputs`, a list, receives each dense/conv layer's input.
+    With both None (every other workload) the computation is unchanged."""
     h, i = x, 0
     for layer in spec:
         kind = layer[0]
-        if kind == "dense":
-            h = h @ params[i]["w"] + params[i]["b"]
-            i += 1
-        elif kind == "conv":
-            h = lax.conv_general_dilated(h, params[i]["w"], (1, 1), "VALID",
-                                         dimension_numbers=("NHWC", "HWIO", "NHWC")) + params[i]["b"]
+        if kind in ("dense", "conv"):
+            if inputs is not None:
+                inputs.append(h)
+            if kind == "dense":
+                h = h @ params[i]["w"] + params[i]["b"]
+            else:
+                h = lax.conv_general_dilated(h, params[i]["w"], (1, 1), "VALID",
+                                             dimension_numbers=("NHWC", "HWIO", "NHWC")) + params[i]["b"]
+            if taps is not None:
+                h = h + taps[i]
             i += 1
         elif kind == "relu":
             h = jax.nn.relu(h)
