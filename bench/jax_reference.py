@@ -142,6 +142,97 @@ def empirical_ntk(spec, params, x1, x2):
                for a, b in zip(leaves1, leaves2))
 
 
+def _preactivations(spec, params, x):
+    """Pre-activations of the dense/conv layers (used only for their shapes, via eval_shape)."""
+    zs = []
+    apply_model(spec, params, x, taps=_Recorder(zs))
+    return zs
+
+
+class _Recorder:
+    """Stands in for `taps` to capture each pre-activation: h + taps[i] returns h unchanged."""
+    def __init__(self, out):
+        self.out = out
+
+    def __getitem__(self, i):
+        return _RecordTap(self.out)
+
+
+class _RecordTap:
+    def __init__(self, out):
+        self.out = out
+
+    def __radd__(self, h):
+        self.out.append(h)
+        return h
+
+
+def _layer_factors(spec, params, x):
+    """Per dense/conv layer: its input H [n, ...] and the cotangents D [C, n, ...] of every one of
+    the C outputs w.r.t. its pre-activation, per sample. Samples do not interact, so one batched
+    vjp with cotangent e_c on every sample yields d f_{i,c} / d z_i for all i at once: vmap(vjp)
+    over the C classes."""
+    shapes = jax.eval_shape(partial(_preactivations, spec), params, x)
+    taps = [jnp.zeros(t.shape, t.dtype) for t in shapes]
+
+    def f(taps):
+        inputs = []
+        return apply_model(spec, params, x, taps=taps, inputs=inputs), inputs
+
+    _, vjp_fn, inputs = jax.vjp(f, taps, has_aux=True)
+    n = x.shape[0]
+    basis = jnp.broadcast_to(jnp.eye(CLASSES, dtype=x.dtype)[:, None, :], (CLASSES, n, CLASSES))
+    (deltas,) = jax.vmap(vjp_fn)(basis)
+    return inputs, deltas
+
+
+def structured_ntk(spec, params, x1, x2):
+    """[n1, n2, C, C] NTK from the layer structure (hand-written "structured derivatives").
+
+    Dense layer z = H W + b: Theta += (H1 H2^T) * (D1 D2^T) + D1 D2^T = (H1 H2^T + 1) * (D1 D2^T),
+    i.e. [n1, n2] Gram of the inputs times the [n1, n2, C, C] Gram of the pre-activation cotangents,
+    without ever forming the per-example weight Jacobians.
+    Conv layer: the factored form would need a Gram over all pairs of output positions (far more
+    work than the Jacobian), so its weight Jacobian is formed from input patches and cotangents,
+    J_w[n, c] = sum_p patch[n, p] (x) D[c, n, p], J_b[n, c] = sum_p D[c, n, p], and contracted."""
+    h1, d1 = _layer_factors(spec, params, x1)
+    h2, d2 = _layer_factors(spec, params, x2)
+    layers = [layer for layer in spec if layer[0] in ("dense", "conv")]
+    theta = 0.0
+    for layer, a1, a2, g1, g2 in zip(layers, h1, h2, d1, d2):
+        if layer[0] == "dense":
+            theta = theta + (a1 @ a2.T + 1.0)[:, :, None, None] * jnp.einsum("cio,djo->ijcd", g1, g2)
+        else:
+            k = layer[2]
+
+            def jacobians(a, g):
+                patches = lax.conv_general_dilated_patches(  # [n, oh, ow, c_in*k*k] (any fixed order)
+                    a, (k, k), (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+                return jnp.einsum("nhwq,cnhwo->ncqo", patches, g), jnp.sum(g, axis=(2, 3))
+
+            jw1, jb1 = jacobians(a1, g1)
+            jw2, jb2 = jacobians(a2, g2)
+            theta = theta + jnp.einsum("icqo,jdqo->ijcd", jw1, jw2) + jnp.einsum("cio,djo->ijcd", jb1, jb2)
+    return theta
+
+
+def ntk_vector_products(spec, params, x1, x2):
+    """[n1, n2, C, C] NTK by Jacobian-vector products (hand-written "NTK vector products"):
+    for every x2 sample j and class l, g = J(x2_j)^T e_l by a vjp, then J(x1) g by a jvp over the
+    whole x1 batch; vmapped over j and l, the x1 linearization computed once."""
+    def single(p, x):
+        return apply_model(spec, p, x[None])[0]
+
+    def cotangent_params(x):  # params pytree with a leading [C] axis
+        _, vjp_fn = jax.vjp(lambda p: single(p, x), params)
+        return jax.vmap(vjp_fn)(jnp.eye(CLASSES, dtype=x.dtype))[0]
+
+    g = jax.vmap(cotangent_params)(x2)  # leaves [n2, C, ...]
+    _, jvp_fn = jax.linearize(lambda p: apply_model(spec, p, x1), params)
+    cols = jax.vmap(jax.vmap(jvp_fn))(g)  # [n2, C, n1, C]
+    return cols.transpose(2, 0, 3, 1)
+
+
 def train_step(spec, params, adam, x, labels):
     def loss(p):
         logits = apply_model(spec, p, x)
@@ -152,20 +243,25 @@ def train_step(spec, params, adam, x, labels):
     return adam_update(params, grads, adam, lr=1e-3)
 
 
-def ntt_step(spec, params, adam, masks, teacher, x, lambda_kernel=1e-3, lambda_l2=1e-4):
+def ntt_grads(spec, params, masks, teacher, x, ntk_fn=empirical_ntk, lambda_kernel=1e-3, lambda_l2=1e-4):
+    """Gradient of the NTT loss w.r.t. the raw student params; both NTKs computed by ntk_fn."""
     half = x.shape[0] // 2
     x1, x2 = x[:half], x[half:]
-    k_t = empirical_ntk(spec, teacher, x1, x2)
+    k_t = ntk_fn(spec, teacher, x1, x2)
     f_t = apply_model(spec, teacher, x)
 
     def loss(p):
         eff = effective(p, masks)
-        k_s = empirical_ntk(spec, eff, x1, x2)
+        k_s = ntk_fn(spec, eff, x1, x2)
         f_s = apply_model(spec, eff, x)
         return (lambda_kernel * jnp.mean((k_s - k_t) ** 2) + jnp.mean((f_s - f_t) ** 2)
                 + (lambda_l2 / DENSITY) * weights_sq_sum(eff))
 
-    grads = jax.grad(loss)(params)
+    return jax.grad(loss)(params)
+
+
+def ntt_step(spec, params, adam, masks, teacher, x, ntk_fn=empirical_ntk):
+    grads = ntt_grads(spec, params, masks, teacher, x, ntk_fn)
     return adam_update(params, grads, adam, lr=5e-4)
 
 
