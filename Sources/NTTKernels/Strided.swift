@@ -46,14 +46,29 @@ public enum Strided {
         walk(s, l) { dstOffset, srcOffset, innerCount, innerBroadcast in
             let src = x + srcOffset
             if innerBroadcast {
-                var acc: Float = 0
-                for i in 0..<innerCount { acc += src[i] }
-                out[dstOffset] += acc
+                out[dstOffset] += sum(src, count: innerCount)
             } else {
                 let dst = out + dstOffset
                 for i in 0..<innerCount { dst[i] += src[i] }
             }
         }
+    }
+
+    /// Σ x[0..<n] with eight independent partial sums (a single running sum is one long
+    /// dependency chain and does not vectorise); the order is fixed, so results are reproducible.
+    @inlinable
+    public static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        typealias V = SIMD8<Float>
+        var partial = V.zero
+        let vectorEnd = n - n % 8
+        var i = 0
+        while i < vectorEnd {
+            partial += UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            i += 8
+        }
+        var total = partial.sum()
+        while i < n { total += x[i]; i += 1 }
+        return total
     }
 
     /// Iterates over the outer axes of a coalesced pair; calls body(smallOffset, largeOffset,

@@ -19,12 +19,17 @@ public enum LayerTrace: Sendable {
 
 extension Model {
     /// Effective weights w ⊙ m (differentiable in w; masks are constants). Without masks, w.
+    /// Whether a mask keeps every weight (checked by value; stops at the first pruned entry).
+    public static func isAllOnes(_ mask: Tensor) -> Bool {
+        mask.scalars.withUnsafeBufferPointer { m in !m.contains { $0 != 1 } }
+    }
+
     public static func effectiveWeights(_ params: [LayerParameters], masks: [Tensor]?) -> [Tensor] {
         guard let masks else { return params.map(\.weight) }
         precondition(masks.count == params.count, "effectiveWeights: \(masks.count) masks for \(params.count) layers")
         return zip(params, masks).map { p, m in
             precondition(p.weight.shape == m.shape, "effectiveWeights: mask shape \(m.shape) differs from weight shape \(p.weight.shape)")
-            return p.weight * m
+            return Model.isAllOnes(m) ? p.weight : p.weight * m  // dense layers: same values, no copy
         }
     }
 

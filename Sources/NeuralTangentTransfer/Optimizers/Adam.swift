@@ -22,30 +22,23 @@ public struct Adam: Sendable, Codable, Equatable {
         }
         step += 1
         let c1 = 1 - pow(beta1, Float(step)), c2 = 1 - pow(beta2, Float(step))
-        let (b1, b2, eps, lr) = (beta1, beta2, epsilon, learningRate)
+        // η·m̂/(√v̂ + ε) = (η/c₁)·m / (√v/√c₂ + ε): the bias corrections folded into two scalars.
+        let stepScale = learningRate / c1, rootScale = 1 / c2.squareRoot()
         for t in parameters.indices {
             precondition(parameters[t].shape == gradients[t].shape, "Adam: gradient shape \(gradients[t].shape) differs from parameter shape \(parameters[t].shape)")
-            let n = parameters[t].count
-            let updated = [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                parameters[t].scalars.withUnsafeBufferPointer { x in
-                    gradients[t].scalars.withUnsafeBufferPointer { g in
-                        m[t].withUnsafeMutableBufferPointer { mt in
-                            v[t].withUnsafeMutableBufferPointer { vt in
-                                for i in 0..<n {
-                                    let gi = g[i]
-                                    let mi = b1 * mt[i] + (1 - b1) * gi
-                                    let vi = b2 * vt[i] + (1 - b2) * gi * gi
-                                    mt[i] = mi
-                                    vt[i] = vi
-                                    out[i] = x[i] - lr * (mi / c1) / ((vi / c2).squareRoot() + eps)
-                                }
-                            }
+            var values = parameters[t].scalars
+            values.withUnsafeMutableBufferPointer { x in
+                gradients[t].scalars.withUnsafeBufferPointer { g in
+                    m[t].withUnsafeMutableBufferPointer { mt in
+                        v[t].withUnsafeMutableBufferPointer { vt in
+                            OptimizerKernels.adam(x.baseAddress!, gradients: g.baseAddress!, m: mt.baseAddress!, v: vt.baseAddress!,
+                                                  count: x.count, beta1: beta1, beta2: beta2, stepScale: stepScale,
+                                                  rootScale: rootScale, epsilon: epsilon)
                         }
                     }
                 }
-                initialized = n
             }
-            parameters[t] = Tensor(shape: parameters[t].shape, scalars: updated)
+            parameters[t] = Tensor(shape: parameters[t].shape, scalars: values)
         }
     }
 }

@@ -109,7 +109,9 @@ public struct TrainingStep {
             sgd.update(&tensors, gradients: grads)
         }
         for l in 0..<layers {
-            parameters[l] = LayerParameters(weight: withoutDerivatives { tensors[l] * masks[l] }, bias: tensors[layers + l])
+            // Pruned weights get zero gradients and so stay zero; re-masking guards against drift.
+            let w = Model.isAllOnes(masks[l]) ? tensors[l] : withoutDerivatives { tensors[l] * masks[l] }
+            parameters[l] = LayerParameters(weight: w, bias: tensors[layers + l])
         }
         return value.scalar
     }
@@ -125,11 +127,15 @@ public struct MomentumSGD: Sendable, Codable, Equatable {
     public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor]) {
         if velocity.isEmpty { velocity = parameters.map { [Float](repeating: 0, count: $0.count) } }
         for t in parameters.indices {
+            precondition(parameters[t].shape == gradients[t].shape, "MomentumSGD: gradient shape \(gradients[t].shape) differs from parameter shape \(parameters[t].shape)")
             var values = parameters[t].scalars
-            let g = gradients[t].scalars
-            for i in values.indices {
-                velocity[t][i] = momentum * velocity[t][i] + g[i]
-                values[i] -= learningRate * velocity[t][i]
+            values.withUnsafeMutableBufferPointer { x in
+                gradients[t].scalars.withUnsafeBufferPointer { g in
+                    velocity[t].withUnsafeMutableBufferPointer { u in
+                        OptimizerKernels.momentum(x.baseAddress!, gradients: g.baseAddress!, velocity: u.baseAddress!, count: x.count,
+                                                  learningRate: learningRate, momentum: momentum)
+                    }
+                }
             }
             parameters[t] = Tensor(shape: parameters[t].shape, scalars: values)
         }

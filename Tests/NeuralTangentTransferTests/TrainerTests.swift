@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import NeuralTangentTransfer
+
+/// The supervised ("exploit") phase on synthetic data.
+struct TrainerTests {
+    static let dataset: Dataset = {
+        var o = SyntheticDataset.Options()
+        o.imageShape = [6, 6, 1]; o.trainCount = 640; o.testCount = 300; o.noise = 1.0
+        return SyntheticDataset.make(o)
+    }()
+
+    static func setup(density: Double = 0.3, configure: (inout TrainConfig) -> Void = { _ in }) throws -> (Trainer, SparseInitialization) {
+        var c = TrainConfig()
+        c.model = "dense(24),relu,dense(10)"; c.dataset = "synthetic"; c.iterations = 300; c.evaluateEvery = 120
+        configure(&c)
+        let model = try Model(spec: ModelSpec.resolve(c.model, classes: 10), imageShape: [6, 6, 1])
+        let sparse = try PruningMethod.random.initialize(model: model, density: density, scope: .layerwise, seed: 4, batch: nil)
+        return (try Trainer(config: c, model: model, dataset: dataset), sparse)
+    }
+
+    static func folder() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func learnsKeepsPrunedWeightsAtZeroAndWritesMetrics() throws {
+        let (trainer, sparse) = try Self.setup()
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let before = trainer.accuracy(sparse.parameters, masks: sparse.masks, on: Self.dataset.test)
+        let final = try trainer.run(parameters: sparse.parameters, masks: sparse.masks, directory: dir)
+        #expect(final.final && final.iteration == 300)
+        #expect(final.testAccuracy > 0.6 && final.testAccuracy > before + 0.2, "accuracy \(before) → \(final.testAccuracy)")
+        let saved = try ModelCheckpoint.load(dir.appendingPathComponent("model.safetensors").path, model: trainer.model)
+        for (p, m) in zip(saved.parameters, saved.masks!) {
+            #expect(zip(p.weight.scalars, m.scalars).allSatisfy { $1 == 1 || $0 == 0 }, "a pruned weight moved")
+            #expect(zip(p.weight.scalars, m.scalars).contains { $1 == 1 && $0 != 0 })
+        }
+        #expect(saved.masks!.map(\.scalars) == sparse.masks.map(\.scalars))
+        // Records at 120, 240 and the final one (whole test set, matching the saved model).
+        let records = try JSONLines.decode(TrainRecord.self, from: Data(contentsOf: dir.appendingPathComponent("metrics.jsonl")))
+        #expect(records.map(\.iteration) == [120, 240, 300] && records.map(\.final) == [false, false, true])
+        #expect(records.last == final)
+        #expect(abs(trainer.accuracy(saved.parameters, masks: saved.masks!, on: Self.dataset.test) - final.testAccuracy) < 1e-12)
+    }
+
+    @Test func sameSeedSameBytes() throws {
+        let a = Self.folder(), b = Self.folder()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        for dir in [a, b] {
+            let (trainer, sparse) = try Self.setup { $0.iterations = 30; $0.optimizer = .sgd; $0.learningRate = 0.05 }
+            _ = try trainer.run(parameters: sparse.parameters, masks: sparse.masks, directory: dir)
+        }
+        for file in ["model.safetensors", "metrics.jsonl"] {
+            #expect(FileManager.default.contents(atPath: a.appendingPathComponent(file).path) == FileManager.default.contents(atPath: b.appendingPathComponent(file).path))
+        }
+    }
+
+    @Test func divergenceStopsWithTheIteration() throws {
+        let (trainer, sparse) = try Self.setup(density: 1) { $0.optimizer = .sgd; $0.learningRate = 1e6 }
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect { try trainer.run(parameters: sparse.parameters, masks: sparse.masks, directory: dir) } throws: { error in
+            let d = "\(error)"
+            return d.contains("at iteration") && d.contains("--lr")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.safetensors").path))
+    }
+
+    @Test func schedulesAndValidation() throws {
+        var c = TrainConfig()
+        c.learningRate = 1
+        c.schedule = .cosine
+        #expect(c.learningRate(at: 0, of: 100) == 1 && abs(c.learningRate(at: 50, of: 100) - 0.5) < 1e-6 && c.learningRate(at: 99, of: 100) < 0.01)
+        c.schedule = .step
+        #expect(c.learningRate(at: 0, of: 90) == 1 && abs(c.learningRate(at: 30, of: 90) - 0.1) < 1e-7 && abs(c.learningRate(at: 89, of: 90) - 0.01) < 1e-8)
+        for (change, flag) in [({ (c: inout TrainConfig) in c.learningRate = -1 }, "--lr"), ({ $0.momentum = 1 }, "--momentum"),
+                               ({ $0.evaluateEvery = 0 }, "--evaluate-every"), ({ $0.density = 0 }, "--density")] {
+            var bad = TrainConfig()
+            change(&bad)
+            #expect { try bad.validate() } throws: { "\($0)".contains(flag) }
+        }
+    }
+}
