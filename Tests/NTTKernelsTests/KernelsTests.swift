@@ -52,3 +52,40 @@ struct WindowGeometryTests {
         #expect(t.withBatch(4).patchCount == 4 * 25)
     }
 }
+
+/// The vectorised kernels against plain scalar loops.
+struct VectorKernelTests {
+    /// Max-pool argmax with many ties and some NaNs, channels = 8 + 3 (vector and tail paths).
+    @Test func maxIndicesMatchesTheScalarDefinition() {
+        var r = SeededRandom(seed: 5)
+        for padding in [Padding.valid, .same] {
+            let g = WindowGeometry(batch: 2, height: 5, width: 6, channels: 11, windowHeight: 2, windowWidth: 3,
+                                   strideHeight: 2, strideWidth: 2, padding: padding)
+            let x: [Float] = (0..<g.inputCount).map { _ in r.nextInt(below: 40) == 0 ? .nan : Float(r.nextInt(below: 3)) }
+            var got = [Int32](repeating: -1, count: g.batch * g.outHeight * g.outWidth * g.channels)
+            x.withUnsafeBufferPointer { p in got.withUnsafeMutableBufferPointer { Pooling.maxIndices(p.baseAddress!, g, into: $0.baseAddress!) } }
+            var o = 0
+            for b in 0..<g.batch { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for ch in 0..<g.channels {
+                var best = -Float.infinity, bestIndex = -1
+                for dy in 0..<g.windowHeight { for dx in 0..<g.windowWidth {
+                    let iy = oy * g.strideHeight + dy - g.padTop, ix = ox * g.strideWidth + dx - g.padLeft
+                    guard iy >= 0 && iy < g.height && ix >= 0 && ix < g.width else { continue }
+                    let idx = ((b * g.height + iy) * g.width + ix) * g.channels + ch
+                    if bestIndex < 0 || x[idx] > best || (x[idx].isNaN && !best.isNaN) { best = x[idx]; bestIndex = idx }
+                } }
+                #expect(Int(got[o]) == bestIndex, "output \(o)")
+                o += 1
+            } } } }
+        }
+    }
+
+    @Test func sumMatchesAScalarSum() {
+        var r = SeededRandom(seed: 9)
+        for n in [0, 1, 7, 8, 9, 100, 1001] {
+            let x = (0..<n).map { _ in Float(r.nextNormal()) }
+            let reference = x.reduce(0.0) { $0 + Double($1) }
+            let got = x.withUnsafeBufferPointer { Strided.sum($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: n) }
+            #expect(abs(Double(got) - reference) < 1e-4 * max(1, Double(n).squareRoot()), "n = \(n)")
+        }
+    }
+}
