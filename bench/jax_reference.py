@@ -22,7 +22,7 @@ on Fashion-MNIST-shaped random inputs (28x28x1, NHWC, 10 classes), float32, all 
                     from vmap(vjp); conv layers contract their weight Jacobians, built from input
                     patches and D), and NTK vector products (vjp per x2 sample and class, then jvp).
   ntt-step-structured/MODEL as ntt-step/MODEL with both NTKs computed by the structured implementation.
-`--check` compares the -nt NTKs with the plain one on 3 vs 2 inputs (and the gradient of the NTT
+`--check` compares the structured NTKs with the plain one on 3 vs 2 inputs (and the gradient of the NTT
 kernel loss through them) for both models instead of timing anything.
 Each workload is compiled and run 3 times, then timed for at least 10 runs and --min-time
 seconds; the median is reported. Results are waited for with block_until_ready.
@@ -316,7 +316,7 @@ def make_workloads(model_name):
             (f"ntt-step-structured/{model_name}", lambda: {STRUCTURED: setup_ntt(structured_ntk)})]
 
 
-# The "-nt" workloads: the NTK computed the way the neural-tangents library does it (its
+# The "-structured" workloads: the NTK computed the way the neural-tangents library does it (its
 # STRUCTURED_DERIVATIVES and NTK_VECTOR_PRODUCTS implementations, trace_axes=(), vmap_axes=0), but
 # written here by hand: no released neural-tangents (latest 0.6.5) imports with jax 0.10.2.
 STRUCTURED = "structured-derivatives (hand-written)"
@@ -333,7 +333,7 @@ def rel_err(a, b):
 
 
 def check(tol_ntk=1e-5, tol_grad=1e-4):
-    """The -nt NTKs against empirical_ntk on 3 vs 2 inputs, and the gradient of the NTT kernel loss
+    """The structured NTKs against empirical_ntk on 3 vs 2 inputs, and the gradient of the NTT kernel loss
     through the structured NTK against the one through empirical_ntk, for every model. True if all
     pass."""
     ok = True
@@ -391,7 +391,7 @@ def main(argv=None):
     parser.add_argument("--min-time", type=float, default=1.0, metavar="SECONDS",
                         help="minimum timed seconds per workload (default 1)")
     parser.add_argument("--check", action="store_true",
-                        help="only check the -nt NTKs (and NTT gradient) against the plain ones on tiny batches")
+                        help="only check the structured NTKs (and NTT gradient) against the plain ones on tiny batches")
     args = parser.parse_args(argv)
     if args.check:
         print(f"jax {jax.__version__}", flush=True)

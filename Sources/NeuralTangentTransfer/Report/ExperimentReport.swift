@@ -124,14 +124,16 @@ public struct ExperimentReport {
     func transferDistances(_ s: Setting) throws -> SVGPlot {
         var plot = SVGPlot(title: "\(s.model) on \(s.dataset): transfer, on the probe batch", xLabel: "transfer iteration",
                            yLabel: "distance to the teacher (log scale)", yLog: true)
+        plot.title += " (mean over seeds)"
         let cells = transfers.filter { matches($0.result.cell, s) }
-        for d in Set(cells.map(\.result.cell.density)).sorted() {
+        for (k, d) in Set(cells.map(\.result.cell.density)).sorted().enumerated() {
             let curves = try cells.filter { $0.result.cell.density == d }.map {
                 try JSONLines.decode(TransferRecord.self, from: Data(contentsOf: $0.folder.appendingPathComponent("metrics.jsonl")))
             }
-            plot.series.append(.init(name: "NTK, d = \(d)", points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.ntkDistance) } }), markers: false))
+            plot.series.append(.init(name: "NTK, d = \(d)", points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.ntkDistance) } }),
+                                     markers: false, color: k))
             plot.series.append(.init(name: "output, d = \(d)", points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.targetDistance) } }),
-                                     dashed: true, markers: false))
+                                     dashed: true, markers: false, color: k))
         }
         return plot
     }

@@ -15,8 +15,10 @@ public struct SVGPlot: Sendable {
         public var points: [Point]
         public var dashed: Bool
         public var markers: Bool
-        public init(name: String, points: [Point], dashed: Bool = false, markers: Bool = true) {
-            self.name = name; self.points = points; self.dashed = dashed; self.markers = markers
+        /// Index into the palette (default: the series' position), so related series can share a colour.
+        public var color: Int?
+        public init(name: String, points: [Point], dashed: Bool = false, markers: Bool = true, color: Int? = nil) {
+            self.name = name; self.points = points; self.dashed = dashed; self.markers = markers; self.color = color
         }
     }
 
@@ -71,7 +73,7 @@ public struct SVGPlot: Sendable {
 
         // Series.
         for (i, s) in series.enumerated() {
-            let color = Self.palette[i % Self.palette.count]
+            let color = Self.palette[(s.color ?? i) % Self.palette.count]
             let visible = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0) }.sorted { $0.x < $1.x }
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             if visible.count > 1 {
