@@ -21,10 +21,10 @@ struct ExperimentCommand: ParsableCommand {
         """)
 
     @Option(help: "Experiment folder.") var out: String
-    @Option(help: "JSON file with the grid (keys as in experiment.json; flags given explicitly are not allowed with it).")
+    @Option(help: "JSON file with the grid (keys as in experiment.json; not combined with the grid flags below).")
     var config: String?
-    @Option(parsing: .upToNextOption, help: "Models (built-in names or specs).") var models: [String] = []
-    @Option(parsing: .upToNextOption, help: "Datasets.") var datasets: [String] = []
+    @Option(parsing: .upToNextOption, help: "Models: built-in names or specs (default: lenet-300-100).") var models: [String] = []
+    @Option(parsing: .upToNextOption, help: "Datasets (default: fashion-mnist).") var datasets: [String] = []
     @Option(help: "Data folder for every dataset in the grid (or use data_directories in --config).") var dataDir: String?
     @Option(parsing: .upToNextOption, help: "Densities (default: 0.01 0.03 0.1).") var densities: [Double] = []
     @Option(parsing: .upToNextOption, help: "Initialisations: ntt and pruning methods (default: ntt random snip dense).")
