@@ -109,7 +109,7 @@ struct ExperimentReportTests {
         let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.components(separatedBy: "<svg").count == 4 && html.contains("<table>") && !html.contains("src=\"http"))
         let md = try String(contentsOf: root.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(md.contains("100 → 10 (10.0× lower)") && md.contains("![") && md.contains("3/30, 1/10"))
+        #expect(md.contains("100 → 10 (10.0× lower)") && md.contains("![") && md.contains("| 0.1 | ntt, random | 3/30, 1/10 |"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("results.json"))) as! [String: Any]
         #expect((json["train"] as! [Any]).count == 6 && (json["summary"] as! [Any]).count == 3)
     }

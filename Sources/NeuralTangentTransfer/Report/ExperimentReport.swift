@@ -148,16 +148,24 @@ public struct ExperimentReport {
         }
     }
 
+    /// Kept weights per layer at each density (first seed); initialisations with identical
+    /// counts share a row.
     func keptTable(_ s: Setting) -> String {
-        var text = "| initialisation | density | kept / weights per layer |\n|---|---|---|\n"
-        var seen = Set<String>()
-        let cells = (trains + transfers).map(\.result).filter { matches($0.cell, s) }
-        for r in cells.sorted(by: { ($0.cell.density, $0.cell.seed) < ($1.cell.density, $1.cell.seed) }) {
-            let name = r.cell.kind == .transfer ? "ntt (transfer student)" : r.cell.initialization
-            let key = "\(name) \(r.cell.density)"
-            guard !seen.contains(key), r.cell.initialization != "ntt" || r.cell.kind == .transfer else { continue }
-            seen.insert(key)
-            text += "| \(name) | \(r.cell.density) | " + zip(r.keptPerLayer, r.weightsPerLayer).map { "\($0)/\($1)" }.joined(separator: ", ") + " |\n"
+        var text = "| density | initialisations | kept / weights per layer |\n|---|---|---|\n"
+        let cells = (trains + transfers).map(\.result).filter { matches($0.cell, s) && !($0.cell.kind == .train && $0.cell.initialization == "ntt") }
+        for d in Set(cells.map(\.cell.density)).sorted() {
+            var rows: [(kept: String, names: [String])] = []
+            for r in cells.filter({ $0.cell.density == d }).sorted(by: { $0.cell.seed < $1.cell.seed }) {
+                let name = r.cell.kind == .transfer ? "ntt" : r.cell.initialization
+                let kept = zip(r.keptPerLayer, r.weightsPerLayer).map { "\($0)/\($1)" }.joined(separator: ", ")
+                if rows.contains(where: { $0.names.contains(name) }) { continue }  // first seed only
+                if let i = rows.firstIndex(where: { $0.kept == kept }) { rows[i].names.append(name) } else { rows.append((kept, [name])) }
+            }
+            let order = initializations(s)
+            for row in rows {
+                let names = row.names.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
+                text += "| \(d) | \(names.joined(separator: ", ")) | \(row.kept) |\n"
+            }
         }
         return text
     }
