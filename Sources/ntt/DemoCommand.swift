@@ -15,7 +15,7 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
-    @Option(help: "Report folder.") var out = "runs/demo"
+    @Option(help: "Report folder (default: runs/demo, or runs/demo-2, -3, … if that exists).") var out: String?
     @Flag(help: "Replace the report folder if it exists.") var overwrite = false
     @Option(help: "Model.") var model = "lenet-300-100"
     @Option(help: "Fraction of weights kept.") var density = 0.03
@@ -45,7 +45,7 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         StopFlag.installSignalHandlers()
         compute.apply()
-        let root = try OutputOptions.prepareDirectory(out, overwrite: overwrite)
+        let root = try OutputOptions.prepareDirectory(out ?? Self.freshDefaultFolder(), overwrite: overwrite)
         let started = Date()
         print("loading \(data.dataset) …")
         let dataset = try data.load()
@@ -105,6 +105,14 @@ struct DemoCommand: ParsableCommand {
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]),
                              to: root.appendingPathComponent("summary.json").path)
         print("report: \(root.appendingPathComponent("summary.md").path)")
+    }
+
+    /// runs/demo, or the first of runs/demo-2, runs/demo-3, … that does not exist, so running
+    /// the demo again never fails and never replaces an earlier report.
+    static func freshDefaultFolder() -> String {
+        var candidate = "runs/demo", n = 1
+        while FileManager.default.fileExists(atPath: candidate) { n += 1; candidate = "runs/demo-\(n)" }
+        return candidate
     }
 
     static func table(rows: [Row], density: Double) -> String {

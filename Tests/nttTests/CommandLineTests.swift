@@ -16,10 +16,11 @@ struct CommandLineTests {
     }()
 
     @discardableResult
-    static func run(_ arguments: [String], interruptWhenExists: String? = nil) throws -> Result {
+    static func run(_ arguments: [String], interruptWhenExists: String? = nil, in directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         // Output goes to files, not pipes: a full pipe would block the child while we wait on the other one.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ntt-cli-output-\(UUID().uuidString)")
         let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
@@ -119,6 +120,23 @@ struct CommandLineTests {
         #expect(kernel.stdout.contains("kernel [4, 4, 10, 10]") && kernel.stdout.contains("kernel distance"))
         let fromTransfer = try Self.run(["train", "--init", dir + "/ntt", "--iterations", "20", "--out", dir + "/train-ntt"] + model)
         #expect(fromTransfer.status == 0, "\(fromTransfer.stderr)")
+    }
+
+    @Test func demoWritesSummaryAndNeverReplacesAnEarlierOne() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["demo", "--dataset", "synthetic", "--model", "dense(16),relu,dense(10)",
+                    "--transfer-iterations", "20", "--train-iterations", "20"]
+        for folder in ["runs/demo", "runs/demo-2"] {
+            let r = try Self.run(args, in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("| ntt |") && r.stdout.contains("| dense |") && r.stdout.contains("NTK distance on the probe"))
+            #expect(r.stdout.contains(folder + "/summary.md"))
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + folder + "/summary.json"))) as! [String: Any]
+            let results = summary["results"] as! [String: [String: Any]]
+            #expect(Set(results.keys) == ["ntt", "random", "snip", "dense"])
+            #expect(results.values.allSatisfy { ($0["test_accuracy"] as? Double).map { $0 >= 0 && $0 <= 1 } ?? false })
+        }
     }
 
     @Test func sigintCheckpointsAndExits() throws {
