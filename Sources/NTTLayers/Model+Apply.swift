@@ -18,12 +18,12 @@ public enum LayerTrace: Sendable {
 }
 
 extension Model {
-    /// Effective weights w ⊙ m (differentiable in w; masks are constants). Without masks, w.
     /// Whether a mask keeps every weight (checked by value; stops at the first pruned entry).
     public static func isAllOnes(_ mask: Tensor) -> Bool {
         mask.scalars.withUnsafeBufferPointer { m in !m.contains { $0 != 1 } }
     }
 
+    /// Effective weights w ⊙ m (differentiable in w; masks are constants). Without masks, w.
     public static func effectiveWeights(_ params: [LayerParameters], masks: [Tensor]?) -> [Tensor] {
         guard let masks else { return params.map(\.weight) }
         precondition(masks.count == params.count, "effectiveWeights: \(masks.count) masks for \(params.count) layers")
