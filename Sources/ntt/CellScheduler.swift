@@ -43,7 +43,8 @@ final class CellScheduler {
                 }
             }
             // Reap.
-            for r in running where !r.process.isRunning {
+            let ended = running.filter { !$0.process.isRunning }  // one look, so none ends unreaped
+            for r in ended {
                 let seconds = Date().timeIntervalSince(r.started)
                 if r.process.terminationStatus == 0 && layout.isFinished(r.cell) {
                     finished += 1
@@ -60,7 +61,8 @@ final class CellScheduler {
                     Self.say("\(r.cell.id): FAILED (exit \(r.process.terminationStatus)): \(Self.lastLine(of: layout.log(r.cell)))")
                 }
             }
-            running.removeAll { !$0.process.isRunning }
+            let endedIDs = Set(ended.map(\.process.processIdentifier))
+            running.removeAll { endedIDs.contains($0.process.processIdentifier) }
             // Launch what is ready.
             var index = 0
             while running.count < jobs && index < pending.count && !StopFlag.interrupt.isSet {
