@@ -30,16 +30,17 @@ final class CellScheduler {
         var failed: Set<ExperimentCell> = []
         var finished = skipped
         var secondsSpent = 0.0, cellsTimed = 0
-        var stopRequested: Date? = nil
+        var stopForwarded = false
 
         while !pending.isEmpty || !running.isEmpty {
             if StopFlag.interrupt.isSet {
-                // Children in our terminal's process group got the signal too; give them time
-                // to checkpoint, then pass it on to any that did not (e.g. after `kill <pid>`).
-                if stopRequested == nil { stopRequested = Date(); pending.removeAll() }
-                if Date().timeIntervalSince(stopRequested!) > 5 {
+                // Each cell process has its own process group (Foundation's Process does that),
+                // so a Ctrl-C reaches only us: pass it on once. Transfers checkpoint and exit;
+                // training cells stop and are redone next time.
+                if !stopForwarded {
+                    pending.removeAll()
                     for r in running where r.process.isRunning { kill(r.process.processIdentifier, SIGTERM) }
-                    stopRequested = .distantFuture
+                    stopForwarded = true
                 }
             }
             // Reap.
