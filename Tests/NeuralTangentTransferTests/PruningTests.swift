@@ -102,6 +102,20 @@ struct BaselinePrunerTests {
         }
     }
 
+    /// Derivatives w.r.t. masks must flow even where a mask keeps everything (a shortcut for
+    /// all-ones masks once made them zero, and NTK-SAP, which scores ∂R/∂m, then kept only the
+    /// first weights of the first layer).
+    @Test func maskGradientsFlowThroughAllOnesMasks() throws {
+        let params = Self.model.initialize(seed: 2)
+        let ones = Self.model.parameterShapes.map { Tensor.ones($0.weight) }
+        let g = gradient(at: ones) { m in Model.effectiveWeights(params, masks: m).map { $0.sum() }.reduce(Tensor(0), +) }
+        for (gl, p) in zip(g, params) { #expect(gl.scalars == p.weight.scalars) }
+        // NTK-SAP on LeNet-300-100, global, 10%: every layer keeps weights (no collapse).
+        let mlp = try Model(spec: ModelSpec.resolve("lenet-300-100", classes: 10), imageShape: [28, 28, 1])
+        let kept = MaskSelection.keptCounts(NtkSapPruner.masks(model: mlp, density: 0.1, scope: .global, seed: 0, rounds: 3))
+        #expect(kept.allSatisfy { $0 > 0 } && kept.reduce(0, +) == 26620, "\(kept)")
+    }
+
     @Test func dataMethodsNeedData() {
         #expect(throws: NTTError.self) { try PruningMethod.snip.initialize(model: Self.model, density: 0.5, scope: .layerwise, seed: 1, batch: nil) }
         #expect(throws: NTTError.self) { try PruningMethod.random.initialize(model: Self.model, density: 0, scope: .layerwise, seed: 1, batch: nil) }
