@@ -7,12 +7,15 @@ public struct ExperimentReport {
     public let root: URL
     public let trains: [(folder: URL, result: CellResult)]
     public let transfers: [(folder: URL, result: CellResult)]
+    /// Mean and std of the final test accuracy per model, dataset, initialisation and density.
+    public private(set) var summaries: [Summary] = []
 
     public init(root: URL) throws {
         self.root = root
         let all = try CellResult.all(under: ExperimentLayout(root: root).cellsRoot)
         trains = all.filter { $0.result.cell.kind == .train }
         transfers = all.filter { $0.result.cell.kind == .transfer }
+        summaries = makeSummaries()
     }
 
     /// Mean and sample standard deviation over seeds.
@@ -49,7 +52,7 @@ public struct ExperimentReport {
 
     func matches(_ c: ExperimentCell, _ s: Setting) -> Bool { c.model == s.model && c.dataset == s.dataset }
 
-    public var summaries: [Summary] {
+    private func makeSummaries() -> [Summary] {
         var out: [Summary] = []
         for s in settings {
             for i in initializations(s) {
@@ -65,25 +68,30 @@ public struct ExperimentReport {
         return out
     }
 
-    /// Markdown table of mean ± std test accuracy: initialisations × densities.
+    /// Markdown tables of mean ± std test accuracy (initialisations × densities), one per
+    /// model and dataset, each under a caption line.
     public func accuracyTable() -> String {
-        var text = ""
-        for s in settings {
-            let rows = summaries.filter { $0.model == s.model && $0.dataset == s.dataset }
-            let densities = Set(rows.filter { $0.initialization != "dense" }.map(\.density)).sorted()
-            text += "\(s.model) on \(s.dataset): final test accuracy (%), mean ± std over seeds (n)\n\n"
-            text += "| initialisation | " + densities.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
-            text += "|---|" + String(repeating: "---|", count: densities.count) + "\n"
-            for i in initializations(s) {
-                let cells = densities.map { d -> String in
-                    guard let r = rows.first(where: { $0.initialization == i && ($0.density == d || i == "dense") }) else { return "–" }
-                    return String(format: "%.2f ± %.2f (%d)", r.testAccuracyMean * 100, r.testAccuracyStd * 100, r.seeds)
-                }
-                text += "| \(i)\(i == "dense" ? " (d = 1)" : "") | " + cells.joined(separator: " | ") + " |\n"
-            }
-            text += "\n"
-        }
+        let text = settings.map { s in
+            accuracyTable(for: s).map { "\(s.model) on \(s.dataset): final test accuracy (%), mean ± std over seeds (n)\n\n" + $0 + "\n" } ?? ""
+        }.joined()
         return text.isEmpty ? "no finished training cells yet\n" : text
+    }
+
+    /// The accuracy table of one model and dataset, or nil if none of its training cells finished.
+    func accuracyTable(for s: Setting) -> String? {
+        let rows = summaries.filter { $0.model == s.model && $0.dataset == s.dataset }
+        guard !rows.isEmpty else { return nil }
+        let densities = Set(rows.filter { $0.initialization != "dense" }.map(\.density)).sorted()
+        var text = "| initialisation | " + densities.map { "d = \($0)" }.joined(separator: " | ") + " |\n"
+        text += "|---|" + String(repeating: "---|", count: densities.count) + "\n"
+        for i in initializations(s) {
+            let cells = densities.map { d -> String in
+                guard let r = rows.first(where: { $0.initialization == i && ($0.density == d || i == "dense") }) else { return "–" }
+                return String(format: "%.2f ± %.2f (%d)", r.testAccuracyMean * 100, r.testAccuracyStd * 100, r.seeds)
+            }
+            text += "| \(i)\(i == "dense" ? " (d = 1)" : "") | " + cells.joined(separator: " | ") + " |\n"
+        }
+        return text
     }
 
     // MARK: Figures
@@ -231,8 +239,8 @@ public struct ExperimentReport {
     public func write() throws -> URL {
         let figuresFolder = root.appendingPathComponent("figures")
         try FileManager.default.createDirectory(at: figuresFolder, withIntermediateDirectories: true)
-        let figures = try figures()
-        for f in figures { try AtomicFile.writeText(f.plot.render(), to: figuresFolder.appendingPathComponent(f.file).path) }
+        let figures = try figures().map { (section: $0.section, file: $0.file, title: $0.plot.title, svg: $0.plot.render()) }
+        for f in figures { try AtomicFile.writeText(f.svg, to: figuresFolder.appendingPathComponent(f.file).path) }
         try AtomicFile.writeText(csv(), to: root.appendingPathComponent("results.csv").path)
         let results = ResultsFile(summary: summaries, train: trains.map(\.result), transfer: transfers.map(\.result))
         try AtomicFile.write(try ExperimentConfig.encoder.encode(results), to: root.appendingPathComponent("results.json").path)
@@ -244,7 +252,7 @@ public struct ExperimentReport {
         for s in settings {
             md += "## \(s.model) on \(s.dataset)\n\n"
             html += "<h2>\(SVGPlot.escape(s.model)) on \(SVGPlot.escape(s.dataset))</h2>\n"
-            let tables = [("Final test accuracy", accuracyTable(for: s)),
+            let tables = [("Final test accuracy", accuracyTable(for: s).map { "Mean ± std over seeds (number of seeds).\n\n" + $0 } ?? ""),
                           ("Transfer", transfers.contains { matches($0.result.cell, s) } ? transferTable(s) : ""),
                           ("Kept weights per layer (first seed)", keptTable(s))].filter { !$0.1.isEmpty }
             for (heading, table) in tables {
@@ -253,14 +261,14 @@ public struct ExperimentReport {
             }
             md += "### Figures\n\n"
             for f in figures where f.section == s {
-                md += "![\(f.plot.title)](figures/\(f.file))\n\n"
-                html += "<figure>\(f.plot.render())</figure>\n"
+                md += "![\(f.title)](figures/\(f.file))\n\n"
+                html += "<figure>\(f.svg)</figure>\n"
             }
         }
-        md += "Periodic accuracies during training are on fixed 2000-example subsets; final accuracies on the whole test set. "
-        md += "Distances are on the transfer run's probe batch. Raw numbers: results.csv, results.json; every cell's files: cells/.\n"
-        html += "<p class=\"note\">Periodic accuracies during training are on fixed 2000-example subsets; final accuracies on the whole test set. "
-        html += "Distances are on the transfer run's probe batch. Raw numbers: results.csv, results.json; every cell's files: cells/.</p>\n"
+        let note = "Periodic accuracies during training are on fixed 2000-example subsets; final accuracies on the whole test set. "
+            + "Distances are on the transfer run's probe batch. Raw numbers: results.csv, results.json; every cell's files: cells/."
+        md += note + "\n"
+        html += "<p class=\"note\">\(SVGPlot.escape(note))</p>\n"
         try AtomicFile.writeText(md, to: root.appendingPathComponent("report.md").path)
         let page = """
         <!DOCTYPE html>
@@ -277,17 +285,6 @@ public struct ExperimentReport {
         let url = root.appendingPathComponent("report.html")
         try AtomicFile.writeText(page, to: url.path)
         return url
-    }
-
-    func accuracyTable(for s: Setting) -> String {
-        guard trains.contains(where: { matches($0.result.cell, s) }) else { return "" }
-        let full = accuracyTable()
-        // The table of this setting: the block after its caption line.
-        let caption = "\(s.model) on \(s.dataset): final test accuracy (%), mean ± std over seeds (n)\n\n"
-        guard let start = full.range(of: caption) else { return "" }
-        let rest = full[start.upperBound...]
-        let end = rest.range(of: "\n\n")?.lowerBound ?? rest.endIndex
-        return "Mean ± std over seeds (number of seeds).\n\n" + rest[..<end] + "\n"
     }
 
     /// A Markdown pipe table (with an optional leading paragraph) as HTML.
