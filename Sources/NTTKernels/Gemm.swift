@@ -1,6 +1,11 @@
 import CBLAS
 
 /// Matrix products on row-major Float32 buffers, through OpenBLAS's `cblas_sgemm`.
+///
+/// OpenBLAS runs single-threaded; a product big enough to share is cut into parts along the
+/// rows of C, its columns, or the contracted axis (then the partial products are added in a
+/// fixed order), and the parts run through `Parallel`. The cut depends only on the shape, so
+/// results do not depend on the thread count.
 public enum Gemm {
     /// C ← alpha·op(A)·op(B) + beta·C, all row-major and densely packed.
     ///
@@ -22,18 +27,83 @@ public enum Gemm {
             }
             return
         }
-        let lda = transposeA ? m : k
-        let ldb = transposeB ? k : n
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        _ = singleThreadedBLAS
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                     m: Int, n: Int, k: Int, beta: Float) {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+        }
+        switch Partition(m: m, n: n, k: k) {
+        case .whole:
+            product(a, b, c, m: m, n: n, k: k, beta: beta)
+        case .rows(let parts, let size):
+            Parallel.forEach(parts: parts) { p in
+                let i0 = p * size, rows = min(size, m - i0)
+                product(transposeA ? a + i0 : a + i0 * k, b, c + i0 * n, m: rows, n: n, k: k, beta: beta)
+            }
+        case .columns(let parts, let size):
+            // C's leading dimension stays n: each part writes a block of columns.
+            Parallel.forEach(parts: parts) { p in
+                let j0 = p * size, columns = min(size, n - j0)
+                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(columns), Int32(k), alpha, a, Int32(lda),
+                            transposeB ? b + j0 * k : b + j0, Int32(ldb), beta, c + j0, Int32(n))
+            }
+        case .contracted(let parts, let size):
+            // Part 0 goes straight into C (with beta), the others into scratch; then C += Σ scratch
+            // in part order.
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (parts - 1) * m * n)
+            defer { scratch.deallocate() }
+            Parallel.forEach(parts: parts) { p in
+                let k0 = p * size, depth = min(size, k - k0)
+                product(transposeA ? a + k0 * m : a + k0, transposeB ? b + k0 : b + k0 * n,
+                        p == 0 ? c : scratch + (p - 1) * m * n, m: m, n: n, k: depth, beta: p == 0 ? beta : 0)
+            }
+            for p in 1..<parts {
+                let partial = scratch + (p - 1) * m * n
+                for i in 0..<(m * n) { c[i] += partial[i] }
+            }
+        }
     }
 
-    /// The number of threads OpenBLAS uses for one product.
+    /// How a product is cut; a function of the shape alone.
+    enum Partition: Equatable {
+        case whole
+        /// Parts of `size` rows of C (the last may be shorter).
+        case rows(parts: Int, size: Int)
+        /// Parts of `size` columns of C.
+        case columns(parts: Int, size: Int)
+        /// Parts of `size` along the contracted axis.
+        case contracted(parts: Int, size: Int)
+
+        /// Work per part at least ~4 MFLOP (below that, waking a thread costs more than it
+        /// saves), at most 8 parts; at least 32 rows or columns per part, in multiples of 16
+        /// (OpenBLAS's register blocks); the contracted axis is cut only when C is too small to
+        /// cut, into 2 parts.
+        init(m: Int, n: Int, k: Int) {
+            let flops = 2.0 * Double(m) * Double(n) * Double(k)
+            let wanted = min(8, Int(flops / 4e6))
+            guard wanted >= 2 else { self = .whole; return }
+            func cut(_ length: Int) -> (parts: Int, size: Int)? {
+                let size = max(32, ((length + wanted - 1) / wanted + 15) / 16 * 16)
+                let parts = (length + size - 1) / size
+                return parts >= 2 ? (parts, size) : nil
+            }
+            if m >= n, let r = cut(m) { self = .rows(parts: r.parts, size: r.size) }
+            else if let c = cut(n) { self = .columns(parts: c.parts, size: c.size) }
+            else if let r = cut(m) { self = .rows(parts: r.parts, size: r.size) }
+            else if k >= 512 { self = .contracted(parts: 2, size: (k + 1) / 2) }
+            else { self = .whole }
+        }
+    }
+
+    /// OpenBLAS's own threads are switched off the first time a product runs.
+    private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
+
+    /// The number of threads products use (`Parallel.threadCount`).
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { Parallel.threadCount }
+        set { Parallel.threadCount = newValue }
     }
 }

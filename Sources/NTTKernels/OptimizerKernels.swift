@@ -1,46 +1,79 @@
 /// Fused, vectorisable optimiser updates on raw Float32 buffers (one pass over memory).
+///
+/// Both kernels can fold an L2 penalty λ‖x‖² into the same pass: the gradient used is
+/// g + 2λx (`decay` = 2λ), and they return Σx² of the values *before* the update, so the caller
+/// gets the penalty's value without reading the weights again.
 public enum OptimizerKernels {
-    /// Adam in place: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², x ← x − a·m / (s·√v + ε), where the
-    /// caller folds the bias corrections into a = η/(1−β₁ᵗ) and s = 1/√(1−β₂ᵗ).
-    @inlinable
+    /// Adam in place: g' = g + decay·x, m ← β₁m + (1−β₁)g', v ← β₂v + (1−β₂)g'²,
+    /// x ← x − a·m / (s·√v + ε), where the caller folds the bias corrections into a = η/(1−β₁ᵗ)
+    /// and s = 1/√(1−β₂ᵗ). Returns Σx² before the update.
+    @inlinable @discardableResult
     public static func adam(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count n: Int,
-                            beta1: Float, beta2: Float, stepScale a: Float, rootScale s: Float, epsilon: Float) {
+                            beta1: Float, beta2: Float, stepScale a: Float, rootScale s: Float, epsilon: Float,
+                            decay: Float = 0) -> Float {
         let (c1, c2) = (1 - beta1, 1 - beta2)
         // Eight lanes at a time through SIMD types (the scalar square root does not vectorise:
         // it keeps a libm call for negative inputs); the tail element by element, same formula.
         typealias V = SIMD8<Float>
         let vectorEnd = n - n % 8
+        var squares = V.zero
         var i = 0
         while i < vectorEnd {
-            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) + decay * xi
             let mi = beta1 * UnsafeRawPointer(m + i).loadUnaligned(as: V.self) + c1 * gi
             let vi = beta2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + c2 * (gi * gi)
-            let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            squares += xi * xi
             UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
             UnsafeMutableRawPointer(x + i).storeBytes(of: xi - a * mi / (s * vi.squareRoot() + epsilon), as: V.self)
             i += 8
         }
+        var tail: Float = 0
         while i < n {
-            let gi = g[i]
+            let xi = x[i]
+            let gi = g[i] + decay * xi
             let mi = beta1 * m[i] + c1 * gi
             let vi = beta2 * v[i] + c2 * (gi * gi)
+            tail += xi * xi
             m[i] = mi
             v[i] = vi
-            x[i] -= a * mi / (s * vi.squareRoot() + epsilon)
+            x[i] = xi - a * mi / (s * vi.squareRoot() + epsilon)
             i += 1
         }
+        return squares.sum() + tail
     }
 
-    /// SGD with momentum in place: u ← μu + g, x ← x − ηu.
-    @inlinable
+    /// SGD with momentum in place: g' = g + decay·x, u ← μu + g', x ← x − ηu. Returns Σx² before
+    /// the update.
+    @inlinable @discardableResult
     public static func momentum(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
-                                velocity u: UnsafeMutablePointer<Float>, count n: Int, learningRate: Float, momentum: Float) {
-        for i in 0..<n {
-            let ui = momentum * u[i] + g[i]
-            u[i] = ui
-            x[i] -= learningRate * ui
+                                velocity u: UnsafeMutablePointer<Float>, count n: Int, learningRate: Float, momentum: Float,
+                                decay: Float = 0) -> Float {
+        typealias V = SIMD8<Float>
+        let vectorEnd = n - n % 8
+        var squares = V.zero
+        var i = 0
+        while i < vectorEnd {
+            let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) + decay * xi
+            let ui = momentum * UnsafeRawPointer(u + i).loadUnaligned(as: V.self) + gi
+            squares += xi * xi
+            UnsafeMutableRawPointer(u + i).storeBytes(of: ui, as: V.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: xi - learningRate * ui, as: V.self)
+            i += 8
         }
+        var tail: Float = 0
+        while i < n {
+            let xi = x[i]
+            let gi = g[i] + decay * xi
+            let ui = momentum * u[i] + gi
+            tail += xi * xi
+            u[i] = ui
+            x[i] = xi - learningRate * ui
+            i += 1
+        }
+        return squares.sum() + tail
     }
 }

@@ -11,50 +11,54 @@ public enum Pooling {
         let (kh, kw, sh, sw, padTop, padLeft) = (g.windowHeight, g.windowWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft)
         // Channels are innermost and contiguous: keep one running maximum per channel and sweep
         // the window positions in row-major order over all channels at once.
-        let best = UnsafeMutablePointer<Float>.allocate(capacity: c)
-        defer { best.deallocate() }
-        var o = 0
-        for b in 0..<g.batch {
-            let base = b * height * width * c
-            for oy in 0..<g.outHeight {
-                let y0 = max(oy * sh - padTop, 0), y1 = min(oy * sh - padTop + kh, height)
-                for ox in 0..<g.outWidth {
-                    let x0 = max(ox * sw - padLeft, 0), x1 = min(ox * sw - padLeft + kw, width)
-                    let out = indices + o
-                    var first = true
-                    for iy in y0..<y1 {
-                        for ix in x0..<x1 {
-                            let start = base + (iy * width + ix) * c
-                            let row = x + start
-                            if first {
-                                for ch in 0..<c { best[ch] = row[ch]; out[ch] = Int32(start + ch) }
-                                first = false
-                                continue
-                            }
-                            // Strictly greater (ties keep the first), and a NaN wins once; eight
-                            // channels at a time as masked selects, then the remaining channels.
-                            let start32 = Int32(start)
-                            var ch = 0
-                            while ch + 8 <= c {
-                                let v = UnsafeRawPointer(row + ch).loadUnaligned(as: SIMD8<Float>.self)
-                                var current = UnsafeRawPointer(best + ch).loadUnaligned(as: SIMD8<Float>.self)
-                                var index = UnsafeRawPointer(out + ch).loadUnaligned(as: SIMD8<Int32>.self)
-                                let wins = (v .> current) .| ((v .!= v) .& (current .== current))
-                                current.replace(with: v, where: wins)
-                                index.replace(with: Self.lanes &+ (start32 &+ Int32(truncatingIfNeeded: ch)), where: wins)
-                                UnsafeMutableRawPointer(best + ch).storeBytes(of: current, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(out + ch).storeBytes(of: index, as: SIMD8<Int32>.self)
-                                ch += 8
-                            }
-                            while ch < c {
-                                let v = row[ch], current = best[ch]
-                                if v > current || (v.isNaN && !current.isNaN) { best[ch] = v; out[ch] = start32 &+ Int32(truncatingIfNeeded: ch) }
-                                ch += 1
+        let outPerImage = g.outHeight * g.outWidth * c
+        // Images are independent: they are shared out between threads.
+        Parallel.forEachRange(of: g.batch, work: outPerImage * kh * kw) { images in
+            let best = UnsafeMutablePointer<Float>.allocate(capacity: c)
+            defer { best.deallocate() }
+            var o = images.lowerBound * outPerImage
+            for b in images {
+                let base = b * height * width * c
+                for oy in 0..<g.outHeight {
+                    let y0 = max(oy * sh - padTop, 0), y1 = min(oy * sh - padTop + kh, height)
+                    for ox in 0..<g.outWidth {
+                        let x0 = max(ox * sw - padLeft, 0), x1 = min(ox * sw - padLeft + kw, width)
+                        let out = indices + o
+                        var first = true
+                        for iy in y0..<y1 {
+                            for ix in x0..<x1 {
+                                let start = base + (iy * width + ix) * c
+                                let row = x + start
+                                if first {
+                                    for ch in 0..<c { best[ch] = row[ch]; out[ch] = Int32(start + ch) }
+                                    first = false
+                                    continue
+                                }
+                                // Strictly greater (ties keep the first), and a NaN wins once; eight
+                                // channels at a time as masked selects, then the remaining channels.
+                                let start32 = Int32(start)
+                                var ch = 0
+                                while ch + 8 <= c {
+                                    let v = UnsafeRawPointer(row + ch).loadUnaligned(as: SIMD8<Float>.self)
+                                    var current = UnsafeRawPointer(best + ch).loadUnaligned(as: SIMD8<Float>.self)
+                                    var index = UnsafeRawPointer(out + ch).loadUnaligned(as: SIMD8<Int32>.self)
+                                    let wins = (v .> current) .| ((v .!= v) .& (current .== current))
+                                    current.replace(with: v, where: wins)
+                                    index.replace(with: Self.lanes &+ (start32 &+ Int32(truncatingIfNeeded: ch)), where: wins)
+                                    UnsafeMutableRawPointer(best + ch).storeBytes(of: current, as: SIMD8<Float>.self)
+                                    UnsafeMutableRawPointer(out + ch).storeBytes(of: index, as: SIMD8<Int32>.self)
+                                    ch += 8
+                                }
+                                while ch < c {
+                                    let v = row[ch], current = best[ch]
+                                    if v > current || (v.isNaN && !current.isNaN) { best[ch] = v; out[ch] = start32 &+ Int32(truncatingIfNeeded: ch) }
+                                    ch += 1
+                                }
                             }
                         }
+                        if first { for ch in 0..<c { out[ch] = 0 } }  // an empty window (cannot happen with valid geometry)
+                        o += c
                     }
-                    if first { for ch in 0..<c { out[ch] = 0 } }  // an empty window (cannot happen with valid geometry)
-                    o += c
                 }
             }
         }

@@ -71,6 +71,26 @@ public enum Strided {
         return total
     }
 
+    /// Whether every x[0..<n] equals `value` (a SIMD scan that stops at the first 64-element
+    /// block holding another value).
+    @inlinable
+    public static func allEqual(_ x: UnsafePointer<Float>, count n: Int, to value: Float) -> Bool {
+        typealias V = SIMD16<Float>
+        let target = V(repeating: value)
+        let blockEnd = n - n % 64
+        var i = 0
+        while i < blockEnd {
+            let differs = (UnsafeRawPointer(x + i).loadUnaligned(as: V.self) .!= target)
+                .| (UnsafeRawPointer(x + i + 16).loadUnaligned(as: V.self) .!= target)
+                .| (UnsafeRawPointer(x + i + 32).loadUnaligned(as: V.self) .!= target)
+                .| (UnsafeRawPointer(x + i + 48).loadUnaligned(as: V.self) .!= target)
+            if any(differs) { return false }
+            i += 64
+        }
+        while i < n { if x[i] != value { return false }; i += 1 }
+        return true
+    }
+
     /// Iterates over the outer axes of a coalesced pair; calls body(smallOffset, largeOffset,
     /// innerCount, innerIsBroadcast) once per innermost run.
     private static func walk(_ s: [Int], _ l: [Int],

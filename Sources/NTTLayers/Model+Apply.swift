@@ -18,9 +18,11 @@ public enum LayerTrace: Sendable {
 }
 
 extension Model {
-    /// Whether a mask keeps every weight (checked by value; stops at the first pruned entry).
+    /// Whether a mask keeps every weight (checked by value; stops near the first pruned entry).
     public static func isAllOnes(_ mask: Tensor) -> Bool {
-        mask.scalars.withUnsafeBufferPointer { m in !m.contains { $0 != 1 } }
+        mask.scalars.withUnsafeBufferPointer { m in
+            m.isEmpty || Strided.allEqual(m.baseAddress!, count: m.count, to: 1)
+        }
     }
 
     /// Effective weights w ⊙ m (differentiable in w; masks are constants). Without masks, w.

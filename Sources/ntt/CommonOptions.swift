@@ -4,7 +4,7 @@ import NeuralTangentTransfer
 
 /// Options every compute command shares.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "BLAS threads (default: $OPENBLAS_NUM_THREADS, else the number of cores).")
+    @Option(help: "Threads for products and other parallel kernels (default: $OPENBLAS_NUM_THREADS, else the number of cores).")
     var threads: Int?
 
     func validate() throws {
@@ -21,10 +21,9 @@ struct ComputeOptionsValues {
 
     func apply() {
         AllocatorTuning.keepFreedMemory()
-        if let threads { Gemm.threadCount = threads }
-        else if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
-            Gemm.threadCount = ProcessInfo.processInfo.activeProcessorCount
-        }
+        Parallel.threadCount = threads
+            ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil }
+            ?? ProcessInfo.processInfo.activeProcessorCount
     }
 }
 

@@ -88,4 +88,18 @@ struct VectorKernelTests {
             #expect(abs(Double(got) - reference) < 1e-4 * max(1, Double(n).squareRoot()), "n = \(n)")
         }
     }
+
+    @Test func allEqualFindsADifferentValueAnywhere() {
+        // Every position of vectors around the 64-element block size, including the scalar tail.
+        for n in [1, 63, 64, 65, 130] {
+            let ones = [Float](repeating: 1, count: n)
+            #expect(ones.withUnsafeBufferPointer { Strided.allEqual($0.baseAddress!, count: n, to: 1) })
+            for position in 0..<n {
+                var x = ones
+                x[position] = 0
+                #expect(!x.withUnsafeBufferPointer { Strided.allEqual($0.baseAddress!, count: n, to: 1) }, "n = \(n), position \(position)")
+            }
+        }
+        #expect([Float.nan].withUnsafeBufferPointer { !Strided.allEqual($0.baseAddress!, count: 1, to: 1) })
+    }
 }

@@ -83,4 +83,50 @@ struct TrainerTests {
             #expect { try bad.validate() } throws: { "\($0)".contains(flag) }
         }
     }
+
+    /// The fused step (cross-entropy on the tape, L2 penalty folded into the optimiser pass)
+    /// against the plain definition: the tape's gradient of CE(w ⊙ m) + λΣ‖w ⊙ m‖², then the
+    /// textbook update. A large λ makes a wrong penalty gradient visible.
+    @Test func stepMatchesTheGradientOfTheFullLossAndKeepsPrunedWeightsAtZero() throws {
+        let model = try Model(spec: ModelSpec.resolve("dense(12),relu,dense(10)", classes: 10), imageShape: [6, 6, 1])
+        let sparse = try PruningMethod.random.initialize(model: model, density: 0.4, scope: .layerwise, seed: 3, batch: nil)
+        let start = zip(sparse.parameters, sparse.masks).map { p, m in LayerParameters(weight: p.weight * m, bias: p.bias) }
+        let (images, labels) = Self.dataset.train.batch(Array(0..<16))
+        let x = model.prepare(images), y = Tensor.oneHot(labels, classes: 10)
+        let (lambda, eta): (Float, Float) = (0.05, 0.1)
+        let layers = start.count
+        let (reference, grads) = valueAndGradient(at: start.map(\.weight) + start.map(\.bias)) { v in
+            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
+            let ce = Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: sparse.masks, to: x), labels: y)
+            return ce + lambda * Model.effectiveWeights(p, masks: sparse.masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
+        }
+        let flat = start.map(\.weight) + start.map(\.bias)
+        for kind in TrainConfig.OptimizerKind.allCases {
+            var params = start
+            var step = TrainingStep(model: model, weightDecay: lambda, optimizer: kind, learningRate: eta, momentum: 0)
+            let loss = step(&params, masks: sparse.masks, x: x, labels: y)
+            #expect(abs(loss - reference.scalar) < 1e-5 * abs(reference.scalar), "\(kind): loss \(loss) vs \(reference.scalar)")
+            // Expected parameters: plain SGD, or Adam's first step (m̂ = g, v̂ = g²: θ − η·g/(|g| + ε)).
+            let expected: [[Float]] = zip(flat, grads).map { p, g in
+                zip(p.scalars, g.scalars).map { w, gi in kind == .sgd ? w - eta * gi : w - eta * gi / (abs(gi) + 1e-8) }
+            }
+            let got = params.map(\.weight.scalars) + params.map(\.bias.scalars)
+            for (t, (e, a)) in zip(expected, got).enumerated() {
+                #expect(zip(e, a).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) }, "\(kind): tensor \(t) differs")
+            }
+            for (p, m) in zip(params, sparse.masks) {
+                #expect(zip(p.weight.scalars, m.scalars).allSatisfy { $1 == 1 || $0 == 0 }, "\(kind): a pruned weight moved")
+            }
+        }
+    }
+
+    @Test func nonBinaryMasksAreRefused() throws {
+        let (trainer, sparse) = try Self.setup()
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var masks = sparse.masks
+        masks[1] = masks[1] * 0.5
+        #expect { try trainer.run(parameters: sparse.parameters, masks: masks, directory: dir) } throws: { "\($0)".contains("mask of layer 1") }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("metrics.jsonl").path))
+    }
 }

@@ -14,8 +14,13 @@ public struct Adam: Sendable, Codable, Equatable {
     public init(learningRate: Float) { self.learningRate = learningRate }
 
     /// Applies one update to `parameters` in place, given gradients of the same shapes.
-    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor]) {
+    ///
+    /// - Parameter penalties: optional λₜ per tensor: the gradient of Σₜ λₜ‖θₜ‖² is added in the
+    ///   same pass (2λₜθₜ). Returns that penalty's value before the update (0 without penalties).
+    @discardableResult
+    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor], penalties: [Float]? = nil) -> Float {
         precondition(parameters.count == gradients.count, "Adam: \(parameters.count) parameters but \(gradients.count) gradients")
+        precondition(penalties == nil || penalties!.count == parameters.count, "Adam: \(penalties?.count ?? 0) penalties for \(parameters.count) parameters")
         if m.isEmpty {
             m = parameters.map { [Float](repeating: 0, count: $0.count) }
             v = m
@@ -24,22 +29,24 @@ public struct Adam: Sendable, Codable, Equatable {
         let c1 = 1 - pow(beta1, Float(step)), c2 = 1 - pow(beta2, Float(step))
         // η·m̂/(√v̂ + ε) = (η/c₁)·m / (√v/√c₂ + ε): the bias corrections folded into two scalars.
         let stepScale = learningRate / c1, rootScale = 1 / c2.squareRoot()
+        var penalty: Float = 0
         for t in parameters.indices {
             precondition(parameters[t].shape == gradients[t].shape, "Adam: gradient shape \(gradients[t].shape) differs from parameter shape \(parameters[t].shape)")
-            var values = parameters[t].scalars
-            values.withUnsafeMutableBufferPointer { x in
+            let lambda = penalties?[t] ?? 0
+            let squares = parameters[t].withMutableScalars { x in
                 gradients[t].scalars.withUnsafeBufferPointer { g in
                     m[t].withUnsafeMutableBufferPointer { mt in
                         v[t].withUnsafeMutableBufferPointer { vt in
                             OptimizerKernels.adam(x.baseAddress!, gradients: g.baseAddress!, m: mt.baseAddress!, v: vt.baseAddress!,
                                                   count: x.count, beta1: beta1, beta2: beta2, stepScale: stepScale,
-                                                  rootScale: rootScale, epsilon: epsilon)
+                                                  rootScale: rootScale, epsilon: epsilon, decay: 2 * lambda)
                         }
                     }
                 }
             }
-            parameters[t] = Tensor(shape: parameters[t].shape, scalars: values)
+            penalty += lambda * squares
         }
+        return penalty
     }
 }
 

@@ -71,9 +71,14 @@ public struct TrainRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// One supervised update: cross-entropy + λ‖w ⊙ m‖² (weights only), its gradient, the
-/// optimiser step, and re-masking (so pruned weights stay exactly zero whatever the optimiser
-/// state). Shared by `Trainer` and `ntt bench`.
+/// One supervised update: the cross-entropy of the masked model and its gradient on the tape,
+/// then one fused optimiser pass that adds the gradient of the L2 penalty λ‖w ⊙ m‖² (weights
+/// only) and applies the update. Shared by `Trainer` and `ntt bench`.
+///
+/// Contract: masks are 0/1 and the weights passed in are already masked (w = w ⊙ m), as
+/// `Trainer` ensures. Then ‖w ⊙ m‖² = ‖w‖² with gradient 2λw, and a pruned weight gets an exactly
+/// zero gradient (m = 0 in the chain rule, w = 0 in the penalty), so the optimiser's state stays
+/// zero there and the weight stays exactly 0 without re-masking.
 public struct TrainingStep {
     public let model: Model
     public let weightDecay: Float
@@ -88,63 +93,44 @@ public struct TrainingStep {
         sgd = MomentumSGD(learningRate: learningRate, momentum: momentum)
     }
 
-    /// Updates `parameters` in place and returns the loss before the update.
+    /// Updates `parameters` in place and returns the loss (cross-entropy + penalty) before the update.
     public mutating func callAsFunction(_ parameters: inout [LayerParameters], masks: [Tensor], x: Tensor, labels: Tensor,
                                         learningRate: Float? = nil, dropoutSeed: UInt64? = nil) -> Float {
         let layers = parameters.count
-        let (model, weightDecay) = (self.model, self.weightDecay)
-        let (value, grads) = valueAndGradient(at: parameters.map(\.weight) + parameters.map(\.bias)) { v in
-            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
-            let ce = Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: masks, to: x, dropoutSeed: dropoutSeed), labels: labels)
-            guard weightDecay > 0 else { return ce }
-            return ce + weightDecay * Model.effectiveWeights(p, masks: masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
-        }
+        let (crossEntropy, grads) = Self.crossEntropyGradient(model: model, parameters: parameters, masks: masks,
+                                                              x: x, labels: labels, dropoutSeed: dropoutSeed)
         var tensors = parameters.map(\.weight) + parameters.map(\.bias)
+        parameters = []  // the optimiser then updates the only copy of each array in place
+        let penalties = [Float](repeating: weightDecay, count: layers) + [Float](repeating: 0, count: layers)
+        let penalty: Float
         switch optimizer {
         case .adam:
             if let learningRate { adam.learningRate = learningRate }
-            adam.update(&tensors, gradients: grads)
+            penalty = adam.update(&tensors, gradients: grads, penalties: penalties)
         case .sgd:
             if let learningRate { sgd.learningRate = learningRate }
-            sgd.update(&tensors, gradients: grads)
+            penalty = sgd.update(&tensors, gradients: grads, penalties: penalties)
         }
-        for l in 0..<layers {
-            // Pruned weights get zero gradients and so stay zero; re-masking guards against drift.
-            let w = Model.isAllOnes(masks[l]) ? tensors[l] : withoutDerivatives { tensors[l] * masks[l] }
-            parameters[l] = LayerParameters(weight: w, bias: tensors[layers + l])
+        parameters = (0..<layers).map { LayerParameters(weight: tensors[$0], bias: tensors[layers + $0]) }
+        return crossEntropy + penalty
+    }
+
+    /// Cross-entropy of the masked model on one batch and its gradient w.r.t. [weights…, biases…].
+    /// A function of its own so the tape is released before the optimiser runs.
+    static func crossEntropyGradient(model: Model, parameters: [LayerParameters], masks: [Tensor], x: Tensor, labels: Tensor,
+                                     dropoutSeed: UInt64?) -> (Float, [Tensor]) {
+        let layers = parameters.count
+        let (value, grads) = valueAndGradient(at: parameters.map(\.weight) + parameters.map(\.bias)) { v in
+            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
+            return Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: masks, to: x, dropoutSeed: dropoutSeed), labels: labels)
         }
-        return value.scalar
+        return (value.scalar, grads)
     }
 }
 
-/// SGD with momentum: v ← μv + g, θ ← θ − ηv.
-public struct MomentumSGD: Sendable, Codable, Equatable {
-    public var learningRate: Float
-    public var momentum: Float
-    var velocity: [[Float]] = []
-    public init(learningRate: Float, momentum: Float) { self.learningRate = learningRate; self.momentum = momentum }
-
-    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor]) {
-        if velocity.isEmpty { velocity = parameters.map { [Float](repeating: 0, count: $0.count) } }
-        for t in parameters.indices {
-            precondition(parameters[t].shape == gradients[t].shape, "MomentumSGD: gradient shape \(gradients[t].shape) differs from parameter shape \(parameters[t].shape)")
-            var values = parameters[t].scalars
-            values.withUnsafeMutableBufferPointer { x in
-                gradients[t].scalars.withUnsafeBufferPointer { g in
-                    velocity[t].withUnsafeMutableBufferPointer { u in
-                        OptimizerKernels.momentum(x.baseAddress!, gradients: g.baseAddress!, velocity: u.baseAddress!, count: x.count,
-                                                  learningRate: learningRate, momentum: momentum)
-                    }
-                }
-            }
-            parameters[t] = Tensor(shape: parameters[t].shape, scalars: values)
-        }
-    }
-}
-
-/// Supervised training of a (sparse) network with fixed masks: pruned weights stay exactly zero
-/// because the forward pass uses w ⊙ m and the gradient w.r.t. pruned entries is zero — and the
-/// stored weights are re-masked after every update so no optimiser drift can revive them.
+/// Supervised training of a (sparse) network with fixed 0/1 masks: the weights are masked once at
+/// the start, and pruned weights then stay exactly zero because their gradient is exactly zero
+/// (see `TrainingStep`).
 public struct Trainer {
     public let config: TrainConfig
     public let model: Model
@@ -197,6 +183,11 @@ public struct Trainer {
     /// `model.safetensors` into `directory`. Returns the final record.
     public func run(parameters initialParameters: [LayerParameters], masks: [Tensor], directory: URL, progress: (Progress) -> Void = { _ in }) throws -> TrainRecord {
         let metricsURL = directory.appendingPathComponent("metrics.jsonl")
+        for (l, m) in masks.enumerated() {
+            if let bad = m.scalars.first(where: { $0 != 0 && $0 != 1 }) {
+                throw NTTError("training needs masks of 0s and 1s; the mask of layer \(l) holds \(bad)")
+            }
+        }
         var lines = Data()
         var params = zip(initialParameters, masks).map { p, m in
             LayerParameters(weight: withoutDerivatives { p.weight * m }, bias: p.bias)

@@ -1,0 +1,91 @@
+import Testing
+@testable import NTTKernels
+
+/// Work split over threads: the split depends on the shape only, so one thread and two threads
+/// give the same bits, and the parts together compute the whole.
+@Suite(.serialized)
+struct ParallelTests {
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var r = SeededRandom(seed: seed)
+        return (0..<count).map { _ in Float(r.nextNormal()) }
+    }
+
+    /// Runs `body` with one thread and then with two; returns both results.
+    static func onOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let one = body()
+        Parallel.threadCount = 2
+        return (one, body())
+    }
+
+    @Test func partitionsFollowTheShape() {
+        #expect(Gemm.Partition(m: 10, n: 10, k: 10) == .whole)
+        #expect(Gemm.Partition(m: 4096, n: 50, k: 500) == .rows(parts: 8, size: 512))
+        #expect(Gemm.Partition(m: 64, n: 300, k: 784) == .columns(parts: 7, size: 48))
+        #expect(Gemm.Partition(m: 25, n: 20, k: 36864) == .contracted(parts: 2, size: 18432))
+        #expect(Gemm.Partition(m: 500, n: 50, k: 4096) == .rows(parts: 8, size: 64))
+        for size in [1, 5, 64, 100] {
+            var seen: [Int] = []
+            Parallel.forEachRange(of: size, work: 100_000) { range in seen += Array(range) }
+            #expect(seen.sorted() == Array(0..<size))
+        }
+    }
+
+    @Test(arguments: [(4096, 50, 500, false, false), (64, 300, 784, false, true), (784, 300, 64, true, false),
+                      (25, 20, 36864, true, false), (40, 30, 9000, true, true), (33, 1000, 300, false, false)])
+    func productsAreSplitExactlyAndCorrectly(shape: (Int, Int, Int, Bool, Bool)) {
+        let (m, n, k, transposeA, transposeB) = shape
+        let a = Self.random(m * k, seed: 1), b = Self.random(k * n, seed: 2), c0 = Self.random(m * n, seed: 3)
+        for beta: Float in [0, 0.5] {
+            let (one, two) = Self.onOneAndTwoThreads { () -> [Float] in
+                var c = c0
+                c.withUnsafeMutableBufferPointer { c in
+                    Gemm.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: c.baseAddress!,
+                                  m: m, n: n, k: k, alpha: 1, beta: beta)
+                }
+                return c
+            }
+            #expect(one == two, "\(shape), beta \(beta): one and two threads differ")
+            var worst = 0.0
+            for i in stride(from: 0, to: m, by: max(1, m / 7)) {
+                for j in stride(from: 0, to: n, by: max(1, n / 7)) {
+                    var sum = Double(beta) * Double(c0[i * n + j])
+                    for p in 0..<k {
+                        sum += Double(transposeA ? a[p * m + i] : a[i * k + p]) * Double(transposeB ? b[j * k + p] : b[p * n + j])
+                    }
+                    worst = max(worst, abs(sum - Double(two[i * n + j])) / Double(k).squareRoot())
+                }
+            }
+            #expect(worst < 1e-4, "\(shape), beta \(beta): error \(worst)")
+        }
+    }
+
+    @Test func windowKernelsGiveTheSameBitsOnOneAndTwoThreads() {
+        let g = WindowGeometry(batch: 16, height: 12, width: 12, channels: 20, windowHeight: 5, windowWidth: 5,
+                               strideHeight: 1, strideWidth: 1, padding: .same)
+        let x = Self.random(g.inputCount, seed: 4)
+        let (patches1, patches2) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: g.patchCount * g.patchSize) { p, n in
+                Im2col.patches(x, g, into: p.baseAddress!); n = g.patchCount * g.patchSize
+            }
+        }
+        #expect(patches1 == patches2)
+        let (image1, image2) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: g.inputCount) { p, n in
+                Im2col.accumulate(patches1, g, into: p.baseAddress!); n = g.inputCount
+            }
+        }
+        #expect(image1 == image2)
+        let pool = WindowGeometry(batch: 16, height: 12, width: 12, channels: 20, windowHeight: 2, windowWidth: 2,
+                                  strideHeight: 2, strideWidth: 2, padding: .valid)
+        let outCount = pool.batch * pool.outHeight * pool.outWidth * pool.channels
+        let (max1, max2) = Self.onOneAndTwoThreads { () -> [Int32] in
+            [Int32](unsafeUninitializedCapacity: outCount) { p, n in
+                Pooling.maxIndices(x, pool, into: p.baseAddress!); n = outCount
+            }
+        }
+        #expect(max1 == max2)
+    }
+}
