@@ -88,7 +88,20 @@ extension Tensor {
     /// max(x, 0); the derivative at exactly 0 is 0, as in JAX.
     public func relu() -> Tensor {
         let x = self
-        return Tensor.recorded(shape, unary { $0 > 0 ? $0 : 0 }, inputs: [x]) { g in [g * x.positiveMask()] }
+        return Tensor.recorded(shape, unary { $0 > 0 ? $0 : 0 }, inputs: [x]) { g in [g.keepingWhere(positive: x)] }
+    }
+
+    /// self where `reference` > 0, else 0: `self * reference.positiveMask()` in one pass.
+    /// Differentiable in `self` only (the reference's sign pattern is a constant), like that product.
+    public func keepingWhere(positive reference: Tensor) -> Tensor {
+        precondition(shape == reference.shape, "keepingWhere: shapes \(shape) and \(reference.shape) differ")
+        let n = count
+        let out = Tensor.make(shape) { o in withPointer { g in reference.withPointer { r in
+            Parallel.forEachRange(of: n, work: 1) { range in
+                Strided.keepWherePositive(g + range.lowerBound, reference: r + range.lowerBound, into: o + range.lowerBound, count: range.count)
+            }
+        } } }
+        return Tensor.recorded(shape, out, inputs: [self]) { g in [g.keepingWhere(positive: reference)] }
     }
 
     /// 1 where x > 0, else 0; a constant (not differentiated through).

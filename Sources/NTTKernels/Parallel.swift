@@ -1,15 +1,15 @@
-import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import CMalloc
 #endif
 
 /// Runs the parts of a job on up to `threadCount` threads.
 ///
 /// Callers split their work into parts by the work's *shape* only, never by the thread count,
 /// so every result is the same bit for bit however many threads run the parts (one thread runs
-/// them in order). This replaces OpenBLAS's own threading, whose workers spin between calls and
-/// parallelise the thin products of small networks poorly.
+/// them in order). This replaces OpenBLAS's own threading, whose workers spin in `sched_yield`
+/// between calls and parallelise the thin products of small networks poorly.
 public enum Parallel {
     private static let threads = Atomic<Int>(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
@@ -21,18 +21,12 @@ public enum Parallel {
     }
 
     /// Calls `body(part)` for every part in 0..<parts, spreading the parts over the threads;
-    /// returns when all have finished.
+    /// returns when all have finished. A call made while another is running (from a part, or
+    /// from another thread) runs its parts in order on the calling thread.
     public static func forEach(parts: Int, _ body: (Int) -> Void) {
-        let workers = min(parts, threadCount)
-        if workers <= 1 {
+        let helpers = min(parts, threadCount) - 1
+        if helpers <= 0 || parts > WorkerPool.maximumParts || !WorkerPool.shared.run(parts: parts, helpers: helpers, body) {
             for part in 0..<parts { body(part) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let shared = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for part in stride(from: worker, to: parts, by: workers) { shared.value(part) }
-            }
         }
     }
 
@@ -48,8 +42,128 @@ public enum Parallel {
     }
 }
 
-/// Carries a non-Sendable value into `concurrentPerform`; the parts it runs touch disjoint memory.
-struct UnsafeSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// Helper threads that wait for parts to run: they spin briefly after each job (waking a parked
+/// thread costs tens of microseconds on a virtual machine, as long as a small part), then park
+/// on a condition variable. One job at a time; the caller runs parts too and returns as soon
+/// as every part has finished, without waiting for helpers that never got one.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+    static let maximumParts = 0xFFFF
+
+    /// The job being run: generation (high 32 bits), part count (16 bits), next unclaimed part (16 bits).
+    private let ticket = Atomic<UInt64>(0)
+    private let completed = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private let sleepers = Atomic<Int>(0)
+    /// The body of the current job (an `Unmanaged<Job>`), valid while one of its parts is unfinished.
+    private let job = Atomic<UInt>(0)
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Helper threads started so far (they are never stopped); changed only under `busy`.
+    private var started = 0
+    private var generation: UInt64 = 0
+
+    final class Job {
+        let body: (Int) -> Void
+        init(_ body: @escaping (Int) -> Void) { self.body = body }
+    }
+
+    private init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    /// Runs the job with up to `helpers` helper threads; false (nothing run) when busy.
+    func run(parts: Int, helpers: Int, _ body: (Int) -> Void) -> Bool {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        while started < helpers { startHelper(index: started); started += 1 }
+        withoutActuallyEscaping(body) { body in
+            var current: Job? = Job(body)
+            job.store(UInt(bitPattern: Unmanaged.passUnretained(current!).toOpaque()), ordering: .releasing)
+            completed.store(0, ordering: .relaxed)
+            generation = (generation + 1) & 0xFFFF_FFFF
+            let g = generation
+            ticket.store(g << 32 | UInt64(parts) << 16, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
+            while let part = claim(generation: g) {
+                body(part)
+                completed.add(1, ordering: .releasing)
+            }
+            while completed.load(ordering: .acquiring) < parts { spinHint() }
+            current = nil  // helpers hold no reference once their parts are done (see `runPart`)
+        }
+        return true
+    }
+
+    /// Takes the next unclaimed part of generation `g`, if any.
+    private func claim(generation g: UInt64) -> Int? {
+        var t = ticket.load(ordering: .acquiring)
+        while true {
+            let parts = (t >> 16) & 0xFFFF, next = t & 0xFFFF
+            guard t >> 32 == g, next < parts else { return nil }
+            let (exchanged, original) = ticket.compareExchange(expected: t, desired: t + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return Int(next) }
+            t = original
+        }
+    }
+
+    private func helperLoop(index: Int) {
+        var seen = ticket.load(ordering: .acquiring) >> 32
+        while true {
+            var spins = 0
+            var t = ticket.load(ordering: .acquiring)
+            while t >> 32 == seen {
+                spins += 1
+                if spins < 200_000 { spinHint() } else {
+                    pthread_mutex_lock(mutex)
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while ticket.load(ordering: .sequentiallyConsistent) >> 32 == seen { pthread_cond_wait(condition, mutex) }
+                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(mutex)
+                    spins = 0
+                }
+                t = ticket.load(ordering: .acquiring)
+            }
+            seen = t >> 32
+            // Helpers beyond the current thread count sit this job out.
+            guard index < Parallel.threadCount - 1 else { continue }
+            while let part = claim(generation: seen) {
+                runPart(part)
+                completed.add(1, ordering: .releasing)
+            }
+        }
+    }
+
+    /// Runs one claimed part of the current job; every reference to the job ends with this call.
+    @inline(never)
+    private func runPart(_ part: Int) {
+        Unmanaged<Job>.fromOpaque(UnsafeRawPointer(bitPattern: job.load(ordering: .acquiring))!)
+            ._withUnsafeGuaranteedRef { $0.body(part) }
+    }
+
+    private func startHelper(index: Int) {
+        final class Start { let pool: WorkerPool; let index: Int; init(_ p: WorkerPool, _ i: Int) { pool = p; index = i } }
+        let context = Unmanaged.passRetained(Start(self, index)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            let start = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
+            start.pool.helperLoop(index: start.index)
+            return nil
+        }, context)
+        precondition(status == 0, "Parallel: could not start a helper thread (pthread_create returned \(status))")
+        pthread_detach(thread)
+    }
+}
+
+/// The CPU's hint for a spin-wait loop (x86 `pause`), which also frees the core's pipeline.
+@inline(__always)
+private func spinHint() {
+    #if canImport(Glibc)
+    ntt_spin_pause()
+    #endif
 }

@@ -71,6 +71,23 @@ public enum Strided {
         return total
     }
 
+    /// out[i] = r[i] > 0 ? x[i] : 0, as branch-free selects (the signs of activations are
+    /// random, so a branch per element mispredicts half the time).
+    @inlinable
+    public static func keepWherePositive(_ x: UnsafePointer<Float>, reference r: UnsafePointer<Float>,
+                                         into out: UnsafeMutablePointer<Float>, count n: Int) {
+        typealias V = SIMD8<Float>
+        let vectorEnd = n - n % 8
+        var i = 0
+        while i < vectorEnd {
+            var v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            v.replace(with: 0, where: .!(UnsafeRawPointer(r + i).loadUnaligned(as: V.self) .> 0))
+            UnsafeMutableRawPointer(out + i).storeBytes(of: v, as: V.self)
+            i += 8
+        }
+        while i < n { out[i] = r[i] > 0 ? x[i] : 0; i += 1 }
+    }
+
     /// Whether every x[0..<n] equals `value` (a SIMD scan that stops at the first 64-element
     /// block holding another value).
     @inlinable

@@ -38,6 +38,8 @@ struct ElementwiseTests {
         // ReLU: inputs kept ≥ 0.1 away from the kink so differences never straddle it.
         let away = Tensor(shape: a.shape, scalars: a.scalars.map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 })
         GradientCheck.check([away], "relu") { x in (x[0].relu().squared() * w).sum() }
+        GradientCheck.assertClose(a.keepingWhere(positive: b), zip(a.scalars, b.scalars).map { $1 > 0 ? $0 : 0 }, shape: a.shape, "keepingWhere")
+        GradientCheck.check([a], "keepingWhere") { x in (x[0].keepingWhere(positive: b).squared() * w).sum() }
     }
 
     @Test func reluDerivativeAtZeroIsZero() {

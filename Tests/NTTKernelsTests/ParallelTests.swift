@@ -33,6 +33,34 @@ struct ParallelTests {
         }
     }
 
+    /// Every part runs exactly once, also when calls come from several threads at once and
+    /// from inside parts (those run on the calling thread), over many back-to-back jobs.
+    @Test func everyPartRunsOnceUnderConcurrentAndNestedCalls() async {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 2
+        await withTaskGroup(of: Bool.self) { group in
+            for caller in 0..<4 {
+                group.addTask {
+                    var ok = true
+                    for round in 0..<300 {
+                        let parts = 1 + (caller + round) % 11
+                        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: parts * 3)
+                        counts.initialize(repeating: 0)
+                        Parallel.forEach(parts: parts) { p in
+                            counts[p * 3] += 1
+                            Parallel.forEach(parts: 2) { q in counts[p * 3 + 1 + q] += 1 }
+                        }
+                        ok = ok && counts.allSatisfy { $0 == 1 }
+                        counts.deallocate()
+                    }
+                    return ok
+                }
+            }
+            for await ok in group { #expect(ok) }
+        }
+    }
+
     @Test(arguments: [(4096, 50, 500, false, false), (64, 300, 784, false, true), (784, 300, 64, true, false),
                       (25, 20, 36864, true, false), (40, 30, 9000, true, true), (33, 1000, 300, false, false)])
     func productsAreSplitExactlyAndCorrectly(shape: (Int, Int, Int, Bool, Bool)) {

@@ -37,9 +37,12 @@ public struct Adam: Sendable, Codable, Equatable {
                 gradients[t].scalars.withUnsafeBufferPointer { g in
                     m[t].withUnsafeMutableBufferPointer { mt in
                         v[t].withUnsafeMutableBufferPointer { vt in
-                            OptimizerKernels.adam(x.baseAddress!, gradients: g.baseAddress!, m: mt.baseAddress!, v: vt.baseAddress!,
-                                                  count: x.count, beta1: beta1, beta2: beta2, stepScale: stepScale,
-                                                  rootScale: rootScale, epsilon: epsilon, decay: 2 * lambda)
+                            OptimizerChunks.run(count: x.count) { range in
+                                let i = range.lowerBound
+                                return OptimizerKernels.adam(x.baseAddress! + i, gradients: g.baseAddress! + i, m: mt.baseAddress! + i,
+                                                             v: vt.baseAddress! + i, count: range.count, beta1: beta1, beta2: beta2,
+                                                             stepScale: stepScale, rootScale: rootScale, epsilon: epsilon, decay: 2 * lambda)
+                            }
                         }
                     }
                 }
@@ -58,5 +61,21 @@ extension Adam {
     /// Restores the state saved in a checkpoint.
     public mutating func restore(step: Int, m: [[Float]], v: [[Float]]) {
         self.step = step; self.m = m; self.v = v
+    }
+}
+
+/// Optimiser passes over fixed chunks of a tensor, run through `Parallel`: the chunks depend on
+/// the size only and their Σx² are added in chunk order, so results do not depend on the threads.
+enum OptimizerChunks {
+    static let size = 32_768
+
+    static func run(count: Int, _ body: (Range<Int>) -> Float) -> Float {
+        let chunks = (count + size - 1) / size
+        if chunks <= 1 { return count == 0 ? 0 : body(0..<count) }
+        var sums = [Float](repeating: 0, count: chunks)
+        sums.withUnsafeMutableBufferPointer { sums in
+            Parallel.forEach(parts: chunks) { c in sums[c] = body((c * size)..<min(count, (c + 1) * size)) }
+        }
+        return sums.reduce(0, +)
     }
 }

@@ -18,8 +18,11 @@ public struct MomentumSGD: Sendable, Codable, Equatable {
             let squares = parameters[t].withMutableScalars { x in
                 gradients[t].scalars.withUnsafeBufferPointer { g in
                     velocity[t].withUnsafeMutableBufferPointer { u in
-                        OptimizerKernels.momentum(x.baseAddress!, gradients: g.baseAddress!, velocity: u.baseAddress!, count: x.count,
-                                                  learningRate: learningRate, momentum: momentum, decay: 2 * lambda)
+                        OptimizerChunks.run(count: x.count) { range in
+                            let i = range.lowerBound
+                            return OptimizerKernels.momentum(x.baseAddress! + i, gradients: g.baseAddress! + i, velocity: u.baseAddress! + i,
+                                                             count: range.count, learningRate: learningRate, momentum: momentum, decay: 2 * lambda)
+                        }
                     }
                 }
             }
