@@ -41,6 +41,30 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// x·w + b for x [m, k], w [k, n] and a bias row b [n], in one product: C starts as b in
+    /// every row and the GEMM adds x·w to it (no broadcast copy, no separate addition pass).
+    /// Pullbacks: x̄ = C̄ wᵀ, w̄ = xᵀ C̄, b̄ = Σ_rows C̄.
+    public static func affine(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
+        let shape = ShapeRules.require({ () throws(ShapeError) in
+            try ShapeRules.matmul(x.shape, transposeA: false, w.shape, transposeB: false)
+        }, "affine")
+        let m = shape[0], n = shape[1], k = x.shape[1]
+        precondition(b.shape == [n], "affine: bias shape \(b.shape) does not match \(n) output columns")
+        let out = make(shape) { c in
+            b.withPointer { pb in for row in 0..<m { (c + row * n).update(from: pb, count: n) } }
+            x.withPointer { px in w.withPointer { pw in
+                Gemm.multiply(px, transposeA: false, pw, transposeB: false, into: c, m: m, n: n, k: k, beta: 1)
+            } }
+        }
+        return recorded(shape, out, inputs: [x, w, b]) { g in
+            [x.node == nil ? nil : matmul(g, w, transposeB: true),
+             w.node == nil ? nil : matmul(x, transposeA: true, g),
+             b.node == nil ? nil : g.sum(toShape: [n])]
+        }
+    }
+}
+
 /// Matrix product, `a • b` = `Tensor.matmul(a, b)`.
 infix operator • : MultiplicationPrecedence
 extension Tensor {

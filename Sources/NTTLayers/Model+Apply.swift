@@ -68,7 +68,7 @@ extension Model {
             switch layer {
             case .dense:
                 trace?.append(.dense(input: h, weight: weights[p]))
-                h = Tensor.matmul(h, weights[p]) + biases[p]
+                h = Tensor.affine(h, weights[p], biases[p])
                 p += 1
             case .conv(_, let k, let s, let pad):
                 let shape = h.shape
@@ -79,7 +79,7 @@ extension Model {
                                         strideHeight: s.height, strideWidth: s.width, padding: pad)
                 let w = weights[p].reshaped([g.patchSize, weights[p].shape[3]])
                 trace?.append(.conv(patches: patches, weight: w, geometry: g))
-                h = (Tensor.matmul(patches, w) + biases[p]).reshaped([n, g.outHeight, g.outWidth, w.shape[1]])
+                h = Tensor.affine(patches, w, biases[p]).reshaped([n, g.outHeight, g.outWidth, w.shape[1]])
                 p += 1
             case .relu:
                 if trace != nil { trace!.append(.relu(mask: h.positiveMask())) }

@@ -20,6 +20,19 @@ struct MatMulTests {
         GradientCheck.check([a], "matmul² \(ta) \(tb)") { v in (Tensor.matmul(v[0], transposeA: ta, b, transposeB: tb).squared() * w).sum() }
     }
 
+    @Test func affineIsTheProductPlusTheBiasRow() {
+        let (m, n, k) = (4, 3, 5)
+        let x = GradientCheck.random([m, k], seed: 7), w = GradientCheck.random([k, n], seed: 8), b = GradientCheck.random([n], seed: 9)
+        let product = Self.reference(x.scalars, w.scalars, m: m, n: n, k: k, ta: false, tb: false)
+        GradientCheck.assertClose(Tensor.affine(x, w, b), product.enumerated().map { $1 + b.scalars[$0 % n] }, shape: [m, n], "affine")
+        let weights = GradientCheck.random([m, n], seed: 10)
+        // First and second order in all three inputs (the squares make the second order non-trivial).
+        GradientCheck.check([x, w, b], "affine") { v in (Tensor.affine(v[0], v[1], v[2]).squared() * weights).sum() }
+        // The bias cotangent is the column sum even when x is not differentiated.
+        let gb = gradient(at: b) { (Tensor.affine(x, w, $0) * weights).sum() }
+        GradientCheck.assertClose(gb, (0..<n).map { j in (0..<m).reduce(Float(0)) { $0 + weights.scalars[$1 * n + j] } }, shape: [n], "affine bias gradient")
+    }
+
     @Test func emptyInnerDimensionGivesZeros() {
         #expect(Tensor.matmul(Tensor.zeros([2, 0]), Tensor.zeros([0, 3])).scalars == [Float](repeating: 0, count: 6))
     }
