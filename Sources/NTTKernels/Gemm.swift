@@ -79,8 +79,9 @@ public enum Gemm {
 
         /// Work per part at least ~4 MFLOP (below that, waking a thread costs more than it
         /// saves), at most 8 parts; at least 32 rows or columns per part, in multiples of 16
-        /// (OpenBLAS's register blocks); the contracted axis is cut only when C is too small to
-        /// cut, into 2 parts.
+        /// (OpenBLAS's register blocks). The contracted axis is cut, into 2 parts, when it is
+        /// long next to C (weight gradients of conv layers: each part then packs half of both
+        /// operands instead of every part packing all of one) or when C is too small to cut.
         init(m: Int, n: Int, k: Int) {
             let flops = 2.0 * Double(m) * Double(n) * Double(k)
             let wanted = min(8, Int(flops / 4e6))
@@ -90,7 +91,8 @@ public enum Gemm {
                 let parts = (length + size - 1) / size
                 return parts >= 2 ? (parts, size) : nil
             }
-            if m >= n, let r = cut(m) { self = .rows(parts: r.parts, size: r.size) }
+            if k >= 4 * max(m, n) && k >= 1024 { self = .contracted(parts: 2, size: (k + 1) / 2) }
+            else if m >= n, let r = cut(m) { self = .rows(parts: r.parts, size: r.size) }
             else if let c = cut(n) { self = .columns(parts: c.parts, size: c.size) }
             else if let r = cut(m) { self = .rows(parts: r.parts, size: r.size) }
             else if k >= 512 { self = .contracted(parts: 2, size: (k + 1) / 2) }

@@ -25,7 +25,8 @@ struct ParallelTests {
         #expect(Gemm.Partition(m: 4096, n: 50, k: 500) == .rows(parts: 8, size: 512))
         #expect(Gemm.Partition(m: 64, n: 300, k: 784) == .columns(parts: 7, size: 48))
         #expect(Gemm.Partition(m: 25, n: 20, k: 36864) == .contracted(parts: 2, size: 18432))
-        #expect(Gemm.Partition(m: 500, n: 50, k: 4096) == .rows(parts: 8, size: 64))
+        #expect(Gemm.Partition(m: 500, n: 50, k: 4096) == .contracted(parts: 2, size: 2048))
+        #expect(Gemm.Partition(m: 800, n: 500, k: 64) == .rows(parts: 8, size: 112))
         for size in [1, 5, 64, 100] {
             var seen: [Int] = []
             Parallel.forEachRange(of: size, work: 100_000) { range in seen += Array(range) }
