@@ -122,6 +122,27 @@ struct CommandLineTests {
         #expect(fromTransfer.status == 0, "\(fromTransfer.stderr)")
     }
 
+    /// Work is split between threads by shape only, so one and two threads write the same bytes
+    /// (a conv model, so split products, split weight gradients and shared-out im2col all run).
+    @Test func oneAndTwoThreadsWriteTheSameFiles() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = ["--model", "conv(8,5),relu,maxpool(2),flatten,dense(10)", "--dataset", "synthetic", "--density", "0.2"]
+        for threads in ["1", "2"] {
+            let train = try Self.run(["train", "--init", "snip", "--iterations", "30", "--evaluate-every", "10", "--threads", threads,
+                                      "--out", dir + "/train-" + threads] + model)
+            #expect(train.status == 0, "\(train.stderr)")
+            let transfer = try Self.run(["transfer", "--iterations", "12", "--record-every", "4", "--mask-update-every", "4",
+                                         "--threads", threads, "--out", dir + "/transfer-" + threads] + model)
+            #expect(transfer.status == 0, "\(transfer.stderr)")
+        }
+        for file in ["train-#/model.safetensors", "train-#/metrics.jsonl", "transfer-#/student.safetensors", "transfer-#/metrics.jsonl"] {
+            let one = FileManager.default.contents(atPath: dir + "/" + file.replacingOccurrences(of: "#", with: "1"))
+            let two = FileManager.default.contents(atPath: dir + "/" + file.replacingOccurrences(of: "#", with: "2"))
+            #expect(one != nil && one == two, "\(file) differs between 1 and 2 threads")
+        }
+    }
+
     @Test func demoWritesSummaryAndNeverReplacesAnEarlierOne() throws {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
