@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Breaks one backward rule at a time (a sign flip or a swapped operand in a pullback) and checks
-# that the autodiff tests catch it. Restores every file afterwards. Usage: scripts/mutation-check.sh
+# that the autodiff tests catch it. Restores every file afterwards.
+# Usage: scripts/mutation-check.sh [TEXT]   (only the mutations whose rule contains TEXT)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 src=Sources/NTTAutodiff
@@ -14,7 +15,11 @@ mutations=(
   "Tensor+Elementwise.swift|{ g in [g * rhs] }|{ g in [g * (-rhs)] }"
   "Tensor+Elementwise.swift|[g * (Recording.isEnabled \&\& x.node != nil ? x.exp() : Tensor(shape: x.shape, scalars: y))]|[g * (Recording.isEnabled \&\& x.node != nil ? x : Tensor(shape: x.shape, scalars: y))]"
   "Tensor+Elementwise.swift|inputs: [x]) { g in [g / x] }|inputs: [x]) { g in [g * x] }"
-  "Tensor+Elementwise.swift|{ g in [g * x.positiveMask()] }|{ g in [g] }"
+  "Tensor+Elementwise.swift|inputs: [x]) { g in [g.keepingWhere(positive: x)] }|inputs: [x]) { g in [g] }"
+  "Tensor+Elementwise.swift|inputs: [self]) { g in [g.keepingWhere(positive: reference)] }|inputs: [self]) { g in [g] }"
+  "Tensor+MatMul.swift|[x.node == nil ? nil : matmul(g, w, transposeB: true),|[x.node == nil ? nil : matmul(g, w, transposeB: true) * -1,"
+  "Tensor+MatMul.swift|w.node == nil ? nil : matmul(x, transposeA: true, g),|w.node == nil ? nil : matmul(x, transposeA: true, g) * -1,"
+  "Tensor+MatMul.swift|b.node == nil ? nil : g.sum(toShape: [n])]|b.node == nil ? nil : g.sum(toShape: [n]) * 2]"
   "Tensor+MatMul.swift|case (false, false): return matmul(g, b, transposeB: true)|case (false, false): return matmul(g, b, transposeB: true) * -1"
   "Tensor+MatMul.swift|case (true, false): return matmul(a, g)|case (true, false): return matmul(a, g) * -1"
   "Tensor+MatMul.swift|case (false, true): return batchedMatmul(g, transposeA: true, a)|case (false, true): return batchedMatmul(g, transposeA: true, a) * -1"
@@ -34,8 +39,10 @@ mutations=(
   "Tensor+SampleJacobians.swift|[p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: g, jacobians: j, s),|[p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: g, jacobians: j, s) * -1,"
 )
 survived=0
+only=${1:-}
 for m in "${mutations[@]}"; do
   IFS='|' read -r file from to <<<"$m"
+  [[ -n "$only" && "$from" != *"$only"* ]] && continue
   path="$src/$file"
   cp "$path" /tmp/mutation-backup
   python3 - "$path" "$from" "$to" <<'PY'
