@@ -47,7 +47,7 @@ struct BenchCommand: ParsableCommand {
         var results: [Result] = []
         for b in selected {
             let body = try b.setup()
-            // Warm up for at least 0.3 s (caches, BLAS threads, CPU clocks), then time at least
+            // Warm up for at least 0.3 s (caches, worker threads, CPU clocks), then time at least
             // `repeats` runs and at least one second in total.
             let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
             let warmStart = clock()

@@ -37,7 +37,7 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Training iterations (overrides --train-epochs).") var trainIterations: Int?
     @Option(help: "Evaluate test accuracy every this many training iterations (default: 100).") var evaluateEvery: Int?
     @Option(help: "Cells run at once.") var jobs = 1
-    @Option(help: "BLAS threads in all (split between jobs; default: the number of cores).") var threads: Int?
+    @Option(help: "Threads in all (split between jobs; default: the number of cores).") var threads: Int?
     @Flag(help: "Write the cell commands and Slurm scripts into DIR/plan instead of running.") var plan = false
     @Option(help: .hidden) var cell: String?  // run one cell in this process (used by the scheduler and by plans)
 
