@@ -10,7 +10,7 @@ struct DemoCommand: ParsableCommand {
         Runs a transfer, then supervised training from the ntt, random, snip and dense \
         initialisations, prints a comparison table and writes a report folder (summary.json, \
         summary.md and every run's files). The defaults (the paper's 20 transfer epochs, 25 training \
-        epochs) take about eight minutes on two cores; --full trains for the paper's 50 epochs.
+        epochs) take about five minutes on two cores; --full trains for the paper's 50 epochs.
         """)
 
     @OptionGroup var compute: ComputeOptions
