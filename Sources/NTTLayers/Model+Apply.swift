@@ -64,6 +64,11 @@ extension Model {
         let n = x.shape[0]
         var h = x
         var p = 0
+        // relu then maxpool equals maxpool then relu, in value and in derivative (both are exact
+        // and relu is monotone: the window's first maximum is the same element whenever it is
+        // positive, and the derivative is 0 otherwise either way). Untraced passes take the
+        // cheaper order: relu on the pooled tensor, a quarter of the size for 2×2 windows.
+        var reluAfterPool = false
         for (i, layer) in spec.layers.enumerated() {
             switch layer {
             case .dense:
@@ -82,6 +87,10 @@ extension Model {
                 h = Tensor.affine(patches, w, biases[p]).reshaped([n, g.outHeight, g.outWidth, w.shape[1]])
                 p += 1
             case .relu:
+                if trace == nil, i + 1 < spec.layers.count, case .maxPool = spec.layers[i + 1] {
+                    reluAfterPool = true
+                    continue
+                }
                 if trace != nil { trace!.append(.relu(mask: h.positiveMask())) }
                 h = h.relu()
             case .maxPool(let k, let s, let pad):
@@ -95,6 +104,7 @@ extension Model {
                 }
                 trace?.append(.maxPool(indices: indices, inputShape: shape))
                 h = h.gathering(indices, shape: [n, g.outHeight, g.outWidth, g.channels])
+                if reluAfterPool { h = h.relu(); reluAfterPool = false }
             case .avgPool(let k, let s, let pad):
                 let shape = h.shape
                 let g = WindowGeometry(batch: n, height: shape[1], width: shape[2], channels: shape[3],

@@ -72,3 +72,28 @@ struct InitializationTests {
         #expect(model.apply(p, masks: zero, to: x).scalars == p[1].bias.scalars + p[1].bias.scalars)
     }
 }
+
+/// Untraced passes apply relu after the max-pool that follows it (cheaper); traced passes keep
+/// the written order. Both orders must give the same bits, in value and in gradient.
+struct ReluPoolOrderTests {
+    @Test func reluAfterPoolGivesTheSameBits() throws {
+        let model = try Model(spec: ModelSpec.resolve("conv(6,3),relu,maxpool(2),conv(4,3,padding=same),relu,maxpool(2,stride=1),flatten,dense(10)", classes: 10),
+                              imageShape: [10, 10, 1])
+        let params = model.initialize(seed: 3)
+        var rng = SeededRandom(seed: 5)
+        let x = Tensor(shape: [8, 10, 10, 1], scalars: (0..<800).map { _ in Float(rng.nextNormal()) })
+        let r = Tensor(shape: [8, 10], scalars: (0..<80).map { _ in Float(rng.nextNormal()) })
+        let layers = params.count
+        func loss(traced: Bool) -> (Tensor, [Tensor]) {
+            valueAndGradient(at: params.map(\.weight) + params.map(\.bias)) { v in
+                let w = Array(v[0..<layers]), b = Array(v[layers...])
+                let y = traced ? model.tracedForward(weights: w, biases: b, x: x).output
+                               : model.apply((0..<layers).map { LayerParameters(weight: w[$0], bias: b[$0]) }, to: x)
+                return (y * r).sum()
+            }
+        }
+        let (swapped, swappedGrads) = loss(traced: false), (written, writtenGrads) = loss(traced: true)
+        #expect(swapped.scalars == written.scalars)
+        #expect(swappedGrads.map(\.scalars) == writtenGrads.map(\.scalars))
+    }
+}
