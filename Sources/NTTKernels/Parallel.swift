@@ -34,9 +34,10 @@ public enum Parallel {
     /// `work` element operations, into at most 8 contiguous ranges of at least ~64k operations,
     /// and calls `body` for each range (possibly at once).
     public static func forEachRange(of count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
         let parts = max(1, min(8, count, count * work / 65_536))
-        let size = (count + parts - 1) / max(parts, 1)
-        forEach(parts: (count + size - 1) / max(size, 1)) { p in
+        let size = (count + parts - 1) / parts
+        forEach(parts: (count + size - 1) / size) { p in
             body((p * size)..<min(count, (p + 1) * size))
         }
     }

@@ -27,6 +27,7 @@ struct ParallelTests {
         #expect(Gemm.Partition(m: 25, n: 20, k: 36864) == .contracted(parts: 2, size: 18432))
         #expect(Gemm.Partition(m: 500, n: 50, k: 4096) == .contracted(parts: 2, size: 2048))
         #expect(Gemm.Partition(m: 800, n: 500, k: 64) == .rows(parts: 8, size: 112))
+        Parallel.forEachRange(of: 0, work: 100) { _ in Issue.record("a range of nothing") }
         for size in [1, 5, 64, 100] {
             var seen: [Int] = []
             Parallel.forEachRange(of: size, work: 100_000) { range in seen += Array(range) }
