@@ -102,10 +102,4 @@ public enum Gemm {
 
     /// OpenBLAS's own threads are switched off the first time a product runs.
     private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
-
-    /// The number of threads products use (`Parallel.threadCount`).
-    public static var threadCount: Int {
-        get { Parallel.threadCount }
-        set { Parallel.threadCount = newValue }
-    }
 }

@@ -1,10 +1,11 @@
 /// Pooling windows over NHWC images.
 public enum Pooling {
+    /// Lane offsets 0…7, for eight channels' indices at a time.
+    static let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+
     /// For each output element of a max-pool, the flat input index of its maximum. Ties go to
     /// the *first* maximal element in row-major window order, as XLA's select-and-scatter does;
     /// padded positions (for `same`) never win.
-    static let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-
     public static func maxIndices(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
                                   into indices: UnsafeMutablePointer<Int32>) {
         let (c, height, width) = (g.channels, g.height, g.width)

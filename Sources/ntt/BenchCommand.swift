@@ -70,7 +70,7 @@ struct BenchCommand: ParsableCommand {
                       + (r.gflops.map { String(format: "  %7.1f GFLOP/s", $0) } ?? ""))
             }
         }
-        let report = Report(benchmarks: results, threads: Gemm.threadCount, peak_memory_mb: Self.peakMemoryMB(), tool: "ntt \(NTTVersion.current)")
+        let report = Report(benchmarks: results, threads: Parallel.threadCount, peak_memory_mb: Self.peakMemoryMB(), tool: "ntt \(NTTVersion.current)")
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
