@@ -31,6 +31,47 @@ extension Tensor {
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.patches(g)] }
     }
 
+    /// conv(x, w) + b as one operation: x NHWC [N, H, W, cin] matching `g`, w the HWIO filter
+    /// flattened to [kh·kw·cin, cout], b [cout]; the result is [N, oh, ow, cout]. Equal to
+    /// `affine(x.patches(g), w, b)` up to the order of additions.
+    ///
+    /// The value and the first-order pullback run chunk by chunk (`Convolution`), without a
+    /// full patch matrix. A pullback that is itself recorded (for a second derivative) is built
+    /// from `patches`, `matmul` and `patchesAdjoint`, which differentiate to any order.
+    public static func convolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ g: WindowGeometry) -> Tensor {
+        precondition(x.shape == [g.batch, g.height, g.width, g.channels],
+                     "convolution: input shape \(x.shape) does not match the window geometry")
+        precondition(w.rank == 2 && w.shape[0] == g.patchSize,
+                     "convolution: filter shape \(w.shape) should be [\(g.patchSize), cout]")
+        let cout = w.shape[1]
+        precondition(b.shape == [cout], "convolution: bias shape \(b.shape) does not match \(cout) output channels")
+        let shape = [g.batch, g.outHeight, g.outWidth, cout]
+        let out = make(shape) { y in
+            x.withPointer { px in w.withPointer { pw in b.withPointer { pb in
+                Convolution.forward(px, pw, bias: pb, g, outChannels: cout, into: y)
+            } } }
+        }
+        return recorded(shape, out, inputs: [x, w, b]) { grad in
+            let gy = grad.reshaped([g.patchCount, cout])
+            let db = b.node == nil ? nil : gy.sum(toShape: [cout])
+            if Recording.isEnabled {
+                return [x.node == nil ? nil : matmul(gy, w, transposeB: true).patchesAdjoint(g),
+                        w.node == nil ? nil : matmul(x.patches(g), transposeA: true, gy), db]
+            }
+            let dx = x.node == nil ? nil : Tensor(shape: x.shape, scalars: make(x.shape) { dx in
+                gy.withPointer { pg in w.withPointer { pw in
+                    Convolution.inputGradient(pg, pw, g, outChannels: cout, into: dx)
+                } }
+            })
+            let dw = w.node == nil ? nil : Tensor(shape: w.shape, scalars: make(w.shape) { dw in
+                x.withPointer { px in gy.withPointer { pg in
+                    Convolution.filterGradient(px, pg, g, outChannels: cout, into: dw)
+                } }
+            })
+            return [dx, dw, db]
+        }
+    }
+
     /// 2-D convolution (cross-correlation, as in XLA) of an NHWC input with an HWIO filter:
     /// y = patches(x) · reshape(w, [kh·kw·cin, cout]), reshaped to [N, oh, ow, cout].
     public static func conv2d(_ x: Tensor, _ w: Tensor, strides: (Int, Int) = (1, 1),

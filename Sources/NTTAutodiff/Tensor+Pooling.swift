@@ -45,10 +45,23 @@ extension Tensor {
     /// window in row-major order (as XLA), implemented as a gather at the argmax positions, so
     /// its derivatives of every order are exact.
     public func maxPool(window: (Int, Int), strides: (Int, Int)? = nil, padding: Padding = .valid) -> Tensor {
-        let g = windowGeometry(window, strides ?? window, padding, "maxPool")
-        var indices = [Int32](repeating: 0, count: g.batch * g.outHeight * g.outWidth * g.channels)
-        withPointer { p in indices.withUnsafeMutableBufferPointer { Pooling.maxIndices(p, g, into: $0.baseAddress!) } }
-        return gathering(indices, shape: [g.batch, g.outHeight, g.outWidth, g.channels])
+        maxPool(windowGeometry(window, strides ?? window, padding, "maxPool")).value
+    }
+
+    /// Max-pooling over the windows of `g` (which must match this tensor's shape), with the flat
+    /// argmax positions it gathered from. The same operation as `gathering(indices, …)`, with the
+    /// maxima taken in the same sweep as their positions.
+    public func maxPool(_ g: WindowGeometry) -> (value: Tensor, indices: [Int32]) {
+        precondition(shape == [g.batch, g.height, g.width, g.channels], "maxPool: shape \(shape) does not match the window geometry")
+        let outShape = [g.batch, g.outHeight, g.outWidth, g.channels], inShape = shape
+        let n = outShape.reduce(1, *)
+        var indices = [Int32](repeating: 0, count: n)
+        let out = Tensor.make(outShape) { o in
+            withPointer { p in indices.withUnsafeMutableBufferPointer { Pooling.maxIndices(p, g, into: $0.baseAddress!, values: o) } }
+        }
+        let positions = indices
+        let value = Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.scattering(positions, shape: inShape)] }
+        return (value, indices)
     }
 
     /// Average-pooling over NHWC windows (with `same` padding, only in-image elements count).

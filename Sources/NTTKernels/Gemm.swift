@@ -20,13 +20,7 @@ public enum Gemm {
         m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
     ) {
         if m == 0 || n == 0 { return }
-        if k == 0 {
-            // BLAS leaves C untouched for k = 0 with beta = 0 on some builds; define it as zero.
-            if beta == 0 { c.update(repeating: 0, count: m * n) } else {
-                for i in 0..<(m * n) { c[i] *= beta }
-            }
-            return
-        }
+        if k == 0 { return single(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: 0, beta: beta) }
         _ = singleThreadedBLAS
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
@@ -65,6 +59,25 @@ public enum Gemm {
                 for i in 0..<(m * n) { c[i] += partial[i] }
             }
         }
+    }
+
+    /// C ← alpha·op(A)·op(B) + beta·C in one OpenBLAS call on the calling thread, for callers
+    /// that share out the work themselves.
+    static func single(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
+                       into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
+                       alpha: Float = 1, beta: Float = 0) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            // BLAS leaves C untouched for k = 0 with beta = 0 on some builds; define it as zero.
+            if beta == 0 { c.update(repeating: 0, count: m * n) } else {
+                for i in 0..<(m * n) { c[i] *= beta }
+            }
+            return
+        }
+        _ = singleThreadedBLAS
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                    beta, c, Int32(n))
     }
 
     /// How a product is cut; a function of the shape alone.

@@ -6,37 +6,43 @@
 public enum Im2col {
     public static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
                                into p: UnsafeMutablePointer<Float>) {
-        let c = g.channels, rowLen = g.patchSize, rowsPerImage = g.outHeight * g.outWidth
+        let rowsPerImage = g.outHeight * g.outWidth
         // Images are independent: they are shared out between threads.
-        Parallel.forEachRange(of: g.batch, work: rowsPerImage * rowLen) { images in
-            var row = images.lowerBound * rowsPerImage
-            for b in images {
-                let image = x + b * g.height * g.width * c
-                for oy in 0..<g.outHeight {
-                    for ox in 0..<g.outWidth {
-                        var dst = p + row * rowLen
-                        for dy in 0..<g.windowHeight {
-                            let iy = oy * g.strideHeight + dy - g.padTop
-                            if iy < 0 || iy >= g.height {
-                                dst.update(repeating: 0, count: g.windowWidth * c)
-                                dst += g.windowWidth * c
-                                continue
-                            }
-                            let ix0 = ox * g.strideWidth - g.padLeft
-                            if ix0 >= 0 && ix0 + g.windowWidth <= g.width {
-                                // The whole window row is inside: one contiguous copy.
-                                copy(image + (iy * g.width + ix0) * c, to: dst, count: g.windowWidth * c)
-                                dst += g.windowWidth * c
-                            } else {
-                                for dx in 0..<g.windowWidth {
-                                    let ix = ix0 + dx
-                                    if ix < 0 || ix >= g.width { dst.update(repeating: 0, count: c) }
-                                    else { copy(image + (iy * g.width + ix) * c, to: dst, count: c) }
-                                    dst += c
-                                }
+        Parallel.forEachRange(of: g.batch, work: rowsPerImage * g.patchSize) { images in
+            patches(x, g, images: images, into: p + images.lowerBound * rowsPerImage * g.patchSize)
+        }
+    }
+
+    /// The patch rows of `images` only, written from `p` on (p is the first row of the first of
+    /// those images), on the calling thread.
+    public static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>,
+                               into p: UnsafeMutablePointer<Float>) {
+        let c = g.channels
+        var dst = p
+        for b in images {
+            let image = x + b * g.height * g.width * c
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    for dy in 0..<g.windowHeight {
+                        let iy = oy * g.strideHeight + dy - g.padTop
+                        if iy < 0 || iy >= g.height {
+                            dst.update(repeating: 0, count: g.windowWidth * c)
+                            dst += g.windowWidth * c
+                            continue
+                        }
+                        let ix0 = ox * g.strideWidth - g.padLeft
+                        if ix0 >= 0 && ix0 + g.windowWidth <= g.width {
+                            // The whole window row is inside: one contiguous copy.
+                            copy(image + (iy * g.width + ix0) * c, to: dst, count: g.windowWidth * c)
+                            dst += g.windowWidth * c
+                        } else {
+                            for dx in 0..<g.windowWidth {
+                                let ix = ix0 + dx
+                                if ix < 0 || ix >= g.width { dst.update(repeating: 0, count: c) }
+                                else { copy(image + (iy * g.width + ix) * c, to: dst, count: c) }
+                                dst += c
                             }
                         }
-                        row += 1
                     }
                 }
             }
@@ -54,31 +60,36 @@ public enum Im2col {
     /// x[...] = Σ over patches covering that pixel (x is overwritten, not accumulated into).
     public static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry,
                                   into x: UnsafeMutablePointer<Float>) {
-        let c = g.channels, rowLen = g.patchSize, rowsPerImage = g.outHeight * g.outWidth
-        let imageSize = g.height * g.width * c
+        let rowsPerImage = g.outHeight * g.outWidth
         // Each image gathers only from its own patch rows: images are shared out between threads,
         // and the order of additions within an image does not depend on the split.
-        Parallel.forEachRange(of: g.batch, work: rowsPerImage * rowLen) { images in
-            (x + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)
-            var row = images.lowerBound * rowsPerImage
-            for b in images {
-                let image = x + b * imageSize
-                for oy in 0..<g.outHeight {
-                    for ox in 0..<g.outWidth {
-                        var src = p + row * rowLen
-                        for dy in 0..<g.windowHeight {
-                            let iy = oy * g.strideHeight + dy - g.padTop
-                            if iy < 0 || iy >= g.height { src += g.windowWidth * c; continue }
-                            for dx in 0..<g.windowWidth {
-                                let ix = ox * g.strideWidth + dx - g.padLeft
-                                if ix >= 0 && ix < g.width {
-                                    let d = image + (iy * g.width + ix) * c
-                                    for ch in 0..<c { d[ch] += src[ch] }
-                                }
-                                src += c
+        Parallel.forEachRange(of: g.batch, work: rowsPerImage * g.patchSize) { images in
+            accumulate(p + images.lowerBound * rowsPerImage * g.patchSize, g, images: images, into: x)
+        }
+    }
+
+    /// col2im for `images` only, on the calling thread: `p` is the first patch row of the first
+    /// of those images; their pixels of x are overwritten, the rest of x is not touched.
+    public static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>,
+                                  into x: UnsafeMutablePointer<Float>) {
+        let c = g.channels, imageSize = g.height * g.width * c
+        (x + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)
+        var src = p
+        for b in images {
+            let image = x + b * imageSize
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    for dy in 0..<g.windowHeight {
+                        let iy = oy * g.strideHeight + dy - g.padTop
+                        if iy < 0 || iy >= g.height { src += g.windowWidth * c; continue }
+                        for dx in 0..<g.windowWidth {
+                            let ix = ox * g.strideWidth + dx - g.padLeft
+                            if ix >= 0 && ix < g.width {
+                                let d = image + (iy * g.width + ix) * c
+                                for ch in 0..<c { d[ch] += src[ch] }
                             }
+                            src += c
                         }
-                        row += 1
                     }
                 }
             }

@@ -1,22 +1,17 @@
 /// Pooling windows over NHWC images.
 public enum Pooling {
-    /// Lane offsets 0…7, for eight channels' indices at a time.
-    static let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-
-    /// For each output element of a max-pool, the flat input index of its maximum. Ties go to
-    /// the *first* maximal element in row-major window order, as XLA's select-and-scatter does;
-    /// padded positions (for `same`) never win.
+    /// For each output element of a max-pool, the flat input index of its maximum, and, when
+    /// `values` is given, the maximum itself. Ties go to the *first* maximal element in
+    /// row-major window order, as XLA's select-and-scatter does; a NaN wins over numbers (the
+    /// first NaN); padded positions (for `same`) never win.
     public static func maxIndices(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
-                                  into indices: UnsafeMutablePointer<Int32>) {
+                                  into indices: UnsafeMutablePointer<Int32>,
+                                  values: UnsafeMutablePointer<Float>? = nil) {
         let (c, height, width) = (g.channels, g.height, g.width)
         let (kh, kw, sh, sw, padTop, padLeft) = (g.windowHeight, g.windowWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft)
-        // Channels are innermost and contiguous: keep one running maximum per channel and sweep
-        // the window positions in row-major order over all channels at once.
         let outPerImage = g.outHeight * g.outWidth * c
         // Images are independent: they are shared out between threads.
         Parallel.forEachRange(of: g.batch, work: outPerImage * kh * kw) { images in
-            let best = UnsafeMutablePointer<Float>.allocate(capacity: c)
-            defer { best.deallocate() }
             var o = images.lowerBound * outPerImage
             for b in images {
                 let base = b * height * width * c
@@ -24,45 +19,82 @@ public enum Pooling {
                     let y0 = max(oy * sh - padTop, 0), y1 = min(oy * sh - padTop + kh, height)
                     for ox in 0..<g.outWidth {
                         let x0 = max(ox * sw - padLeft, 0), x1 = min(ox * sw - padLeft + kw, width)
-                        let out = indices + o
-                        var first = true
-                        for iy in y0..<y1 {
-                            for ix in x0..<x1 {
-                                let start = base + (iy * width + ix) * c
-                                let row = x + start
-                                if first {
-                                    for ch in 0..<c { best[ch] = row[ch]; out[ch] = Int32(start + ch) }
-                                    first = false
-                                    continue
-                                }
-                                // Strictly greater (ties keep the first), and a NaN wins once; eight
-                                // channels at a time as masked selects, then the remaining channels.
-                                let start32 = Int32(start)
-                                var ch = 0
-                                while ch + 8 <= c {
-                                    let v = UnsafeRawPointer(row + ch).loadUnaligned(as: SIMD8<Float>.self)
-                                    var current = UnsafeRawPointer(best + ch).loadUnaligned(as: SIMD8<Float>.self)
-                                    var index = UnsafeRawPointer(out + ch).loadUnaligned(as: SIMD8<Int32>.self)
-                                    let wins = (v .> current) .| ((v .!= v) .& (current .== current))
-                                    current.replace(with: v, where: wins)
-                                    index.replace(with: Self.lanes &+ (start32 &+ Int32(truncatingIfNeeded: ch)), where: wins)
-                                    UnsafeMutableRawPointer(best + ch).storeBytes(of: current, as: SIMD8<Float>.self)
-                                    UnsafeMutableRawPointer(out + ch).storeBytes(of: index, as: SIMD8<Int32>.self)
-                                    ch += 8
-                                }
-                                while ch < c {
-                                    let v = row[ch], current = best[ch]
-                                    if v > current || (v.isNaN && !current.isNaN) { best[ch] = v; out[ch] = start32 &+ Int32(truncatingIfNeeded: ch) }
-                                    ch += 1
-                                }
-                            }
+                        let window = Window(base: base, y0: y0, y1: y1, x0: x0, x1: x1, width: width, channels: c)
+                        // Channels are innermost and contiguous: eight channels at a time, their
+                        // running maxima and indices kept in registers over the window.
+                        var ch = 0
+                        while ch + 8 <= c {
+                            argmax8(x, window, channel: ch, indices: indices + o + ch, values: values.map { $0 + o + ch })
+                            ch += 8
                         }
-                        if first { for ch in 0..<c { out[ch] = 0 } }  // an empty window (cannot happen with valid geometry)
+                        if ch < c && c >= 8 {
+                            // The last eight channels, overlapping channels already done (same result).
+                            argmax8(x, window, channel: c - 8, indices: indices + o + c - 8, values: values.map { $0 + o + c - 8 })
+                            ch = c
+                        }
+                        while ch < c {
+                            argmax1(x, window, channel: ch, indices: indices + o + ch, values: values.map { $0 + o + ch })
+                            ch += 1
+                        }
                         o += c
                     }
                 }
             }
         }
+    }
+
+    /// The input rows [y0, y1) × columns [x0, x1) of one window of image `base`.
+    struct Window {
+        let base: Int, y0: Int, y1: Int, x0: Int, x1: Int, width: Int, channels: Int
+        @inline(__always) func start(_ iy: Int, _ ix: Int) -> Int { base + (iy * width + ix) * channels }
+    }
+
+    /// Argmax over one window for the eight channels from `channel`.
+    @inline(__always)
+    static func argmax8(_ x: UnsafePointer<Float>, _ w: Window, channel: Int,
+                        indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>?) {
+        let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        guard w.y0 < w.y1 && w.x0 < w.x1 else { return empty(8, indices, values) }
+        let first = w.start(w.y0, w.x0) + channel
+        var best = UnsafeRawPointer(x + first).loadUnaligned(as: SIMD8<Float>.self)
+        var index = lanes &+ Int32(truncatingIfNeeded: first)
+        for iy in w.y0..<w.y1 {
+            for ix in w.x0..<w.x1 where iy != w.y0 || ix != w.x0 {
+                let start = w.start(iy, ix) + channel
+                let v = UnsafeRawPointer(x + start).loadUnaligned(as: SIMD8<Float>.self)
+                // Strictly greater (ties keep the first), and a NaN wins once.
+                let wins = (v .> best) .| ((v .!= v) .& (best .== best))
+                best.replace(with: v, where: wins)
+                index.replace(with: lanes &+ Int32(truncatingIfNeeded: start), where: wins)
+            }
+        }
+        UnsafeMutableRawPointer(indices).storeBytes(of: index, as: SIMD8<Int32>.self)
+        if let values { UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD8<Float>.self) }
+    }
+
+    /// Argmax over one window for one channel.
+    @inline(__always)
+    static func argmax1(_ x: UnsafePointer<Float>, _ w: Window, channel: Int,
+                        indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>?) {
+        guard w.y0 < w.y1 && w.x0 < w.x1 else { return empty(1, indices, values) }
+        var index = w.start(w.y0, w.x0) + channel
+        var best = x[index]
+        for iy in w.y0..<w.y1 {
+            for ix in w.x0..<w.x1 where iy != w.y0 || ix != w.x0 {
+                let start = w.start(iy, ix) + channel
+                let v = x[start]
+                let wins = v > best || (v.isNaN && !best.isNaN)
+                best = wins ? v : best
+                index = wins ? start : index
+            }
+        }
+        indices[0] = Int32(truncatingIfNeeded: index)
+        values?[0] = best
+    }
+
+    /// An empty window (cannot happen with a valid geometry): index 0, value 0.
+    static func empty(_ count: Int, _ indices: UnsafeMutablePointer<Int32>, _ values: UnsafeMutablePointer<Float>?) {
+        for i in 0..<count { indices[i] = 0; values?[i] = 0 }
     }
 
     /// Average pooling; with `same` padding the divisor counts only positions inside the image

@@ -80,11 +80,17 @@ extension Model {
                 let g = WindowGeometry(batch: n, height: shape[1], width: shape[2], channels: shape[3],
                                        windowHeight: k.height, windowWidth: k.width,
                                        strideHeight: s.height, strideWidth: s.width, padding: pad)
-                let patches = h.patches(windowHeight: k.height, windowWidth: k.width,
-                                        strideHeight: s.height, strideWidth: s.width, padding: pad)
+                precondition(g.outHeight > 0 && g.outWidth > 0,
+                             "Model.forward: a \(k.height)×\(k.width) window does not fit a \(shape[1])×\(shape[2]) input")
                 let w = weights[p].reshaped([g.patchSize, weights[p].shape[3]])
-                trace?.append(.conv(patches: patches, weight: w, geometry: g))
-                h = Tensor.affine(patches, w, biases[p]).reshaped([n, g.outHeight, g.outWidth, w.shape[1]])
+                if trace == nil {
+                    h = Tensor.convolution(h, w, biases[p], g)
+                } else {
+                    // The NTK needs the patch matrix itself.
+                    let patches = h.patches(g)
+                    trace!.append(.conv(patches: patches, weight: w, geometry: g))
+                    h = Tensor.affine(patches, w, biases[p]).reshaped([n, g.outHeight, g.outWidth, w.shape[1]])
+                }
                 p += 1
             case .relu:
                 if trace == nil, i + 1 < spec.layers.count, case .maxPool = spec.layers[i + 1] {
@@ -98,12 +104,9 @@ extension Model {
                 let g = WindowGeometry(batch: n, height: shape[1], width: shape[2], channels: shape[3],
                                        windowHeight: k.height, windowWidth: k.width,
                                        strideHeight: s.height, strideWidth: s.width, padding: pad)
-                var indices = [Int32](repeating: 0, count: n * g.outHeight * g.outWidth * g.channels)
-                h.scalars.withUnsafeBufferPointer { src in
-                    indices.withUnsafeMutableBufferPointer { Pooling.maxIndices(src.baseAddress!, g, into: $0.baseAddress!) }
-                }
+                let (pooled, indices) = h.maxPool(g)
                 trace?.append(.maxPool(indices: indices, inputShape: shape))
-                h = h.gathering(indices, shape: [n, g.outHeight, g.outWidth, g.channels])
+                h = pooled
                 if reluAfterPool { h = h.relu(); reluAfterPool = false }
             case .avgPool(let k, let s, let pad):
                 let shape = h.shape

@@ -37,6 +37,50 @@ struct ConvolutionTests {
         GradientCheck.check([x], "conv2d² \(stride) \(padding)") { v in (Tensor.conv2d(v[0], w, strides: stride, padding: padding).squared() * weights).sum() }
     }
 
+    /// Geometries for the chunked `convolution` op: one chunk; one image per chunk, 20 chunks in
+    /// 7 groups; LeNet-5's first layer with a ragged last chunk and group (66 images, 4 per chunk).
+    static let chunkCases = [
+        WindowGeometry(batch: 3, height: 6, width: 5, channels: 2, windowHeight: 3, windowWidth: 2,
+                       strideHeight: 2, strideWidth: 1, padding: .same),
+        WindowGeometry(batch: 20, height: 30, width: 30, channels: 4, windowHeight: 5, windowWidth: 5,
+                       strideHeight: 1, strideWidth: 1, padding: .valid),
+        WindowGeometry(batch: 66, height: 28, width: 28, channels: 1, windowHeight: 5, windowWidth: 5,
+                       strideHeight: 1, strideWidth: 1, padding: .valid),
+    ]
+
+    /// The chunked op against `affine(patches(x), w, b)`: the value, and the first-order
+    /// gradients (computed by the chunked kernels) against those of the plain formulation.
+    @Test(arguments: 0..<3)
+    func chunkedConvolutionMatchesPatchesAndAffine(caseIndex: Int) {
+        let g = Self.chunkCases[caseIndex], cout = 7
+        let x = GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: 10)
+        let w = GradientCheck.random([g.patchSize, cout], seed: 11, scale: 0.3)
+        let b = GradientCheck.random([cout], seed: 12)
+        let plain: ([Tensor]) -> Tensor = { v in
+            Tensor.affine(v[0].patches(g), v[1], v[2]).reshaped([g.batch, g.outHeight, g.outWidth, cout])
+        }
+        let y = Tensor.convolution(x, w, b, g), reference = plain([x, w, b])
+        GradientCheck.assertClose(y, reference.scalars, shape: reference.shape, "convolution value")
+        let weights = GradientCheck.random(reference.shape, seed: 13)
+        let fused = gradient(at: [x, w, b]) { v in (Tensor.convolution(v[0], v[1], v[2], g) * weights).sum() }
+        let expected = gradient(at: [x, w, b]) { v in (plain(v) * weights).sum() }
+        for (name, (got, want)) in zip(["x", "w", "b"], zip(fused, expected)) {
+            GradientCheck.assertClose(got, want.scalars, shape: want.shape, tolerance: 1e-4, "convolution gradient \(name)")
+        }
+    }
+
+    /// Finite differences: first order through the chunked kernels, second order through the
+    /// differentiable pullback (patches, matmul, col2im) that a recorded backward pass uses.
+    @Test func chunkedConvolutionDifferentiates() {
+        let g = Self.chunkCases[0], cout = 3
+        let x = GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: 14)
+        let w = GradientCheck.random([g.patchSize, cout], seed: 15, scale: 0.5)
+        let b = GradientCheck.random([cout], seed: 16)
+        let weights = GradientCheck.random([g.batch, g.outHeight, g.outWidth, cout], seed: 17)
+        GradientCheck.check([x, w, b], "convolution") { v in (Tensor.convolution(v[0], v[1], v[2], g) * weights).sum() }
+        GradientCheck.check([x, w], "convolution²") { v in (Tensor.convolution(v[0], v[1], b, g).squared() * weights).sum() }
+    }
+
     @Test func patchesAreAdjointToTheirAdjoint() {
         let g = WindowGeometry(batch: 2, height: 5, width: 4, channels: 3, windowHeight: 3, windowWidth: 2,
                                strideHeight: 2, strideWidth: 1, padding: .same)

@@ -36,6 +36,20 @@ struct PoolingTests {
         #expect(gradient(at: flat) { $0.maxPool(window: (2, 2)).sum() }.scalars == [1, 0, 0, 0])
     }
 
+    /// The pooled values come from the same sweep as the argmax positions: they equal the
+    /// input at those positions, for channel counts on every kernel path (scalar, 8, 8 + overlap).
+    @Test(arguments: [3, 8, 20])
+    func maxPoolValuesAreTheInputAtTheIndices(channels: Int) {
+        let g = WindowGeometry(batch: 2, height: 5, width: 6, channels: channels, windowHeight: 2, windowWidth: 2,
+                               strideHeight: 2, strideWidth: 2, padding: .same)
+        let x = Self.distinct([2, 5, 6, channels], seed: 9)  // no argmax changes under the difference step
+        let (y, indices) = x.maxPool(g)
+        #expect(y.shape == [2, 3, 3, channels])
+        #expect(y.scalars == indices.map { x.scalars[Int($0)] })
+        let w = GradientCheck.random(y.shape, seed: 10)
+        GradientCheck.check([x], "maxPool(g) \(channels) channels") { v in (v[0].maxPool(g).value.squared() * w).sum() }
+    }
+
     @Test func avgPoolMatchesLoopAndDifferentiates() {
         let x = GradientCheck.random([1, 5, 4, 2], seed: 4)
         let y = x.avgPool(window: (2, 2), strides: (2, 2), padding: .same)

@@ -55,15 +55,21 @@ struct WindowGeometryTests {
 
 /// The vectorised kernels against plain scalar loops.
 struct VectorKernelTests {
-    /// Max-pool argmax with many ties and some NaNs, channels = 8 + 3 (vector and tail paths).
-    @Test func maxIndicesMatchesTheScalarDefinition() {
+    /// Max-pool argmax and maxima with many ties and some NaNs, for channel counts on every path:
+    /// scalar only (3), eight at a time (8, 16), eight plus an overlapping last eight (11, 20).
+    @Test(arguments: [3, 8, 11, 16, 20])
+    func maxIndicesMatchesTheScalarDefinition(channels: Int) {
         var r = SeededRandom(seed: 5)
         for padding in [Padding.valid, .same] {
-            let g = WindowGeometry(batch: 2, height: 5, width: 6, channels: 11, windowHeight: 2, windowWidth: 3,
+            let g = WindowGeometry(batch: 2, height: 5, width: 6, channels: channels, windowHeight: 2, windowWidth: 3,
                                    strideHeight: 2, strideWidth: 2, padding: padding)
             let x: [Float] = (0..<g.inputCount).map { _ in r.nextInt(below: 40) == 0 ? .nan : Float(r.nextInt(below: 3)) }
             var got = [Int32](repeating: -1, count: g.batch * g.outHeight * g.outWidth * g.channels)
-            x.withUnsafeBufferPointer { p in got.withUnsafeMutableBufferPointer { Pooling.maxIndices(p.baseAddress!, g, into: $0.baseAddress!) } }
+            var values = [Float](repeating: 0, count: got.count)
+            x.withUnsafeBufferPointer { p in got.withUnsafeMutableBufferPointer { i in values.withUnsafeMutableBufferPointer { v in
+                Pooling.maxIndices(p.baseAddress!, g, into: i.baseAddress!, values: v.baseAddress!)
+            } } }
+            #expect(zip(values, got).allSatisfy { v, i in v.bitPattern == x[Int(i)].bitPattern }, "values are x at the indices")
             var o = 0
             for b in 0..<g.batch { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for ch in 0..<g.channels {
                 var best = -Float.infinity, bestIndex = -1

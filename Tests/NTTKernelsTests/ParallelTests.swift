@@ -118,4 +118,32 @@ struct ParallelTests {
         }
         #expect(max1 == max2)
     }
+
+    /// The chunked convolution and its two gradients, with 20 chunks in 7 groups of up to 3.
+    @Test func convolutionKernelsGiveTheSameBitsOnOneAndTwoThreads() {
+        let g = WindowGeometry(batch: 20, height: 30, width: 30, channels: 4, windowHeight: 5, windowWidth: 5,
+                               strideHeight: 1, strideWidth: 1, padding: .valid)
+        #expect(Convolution.chunks(g) == (images: 1, count: 20))
+        let cout = 6, outCount = g.patchCount * cout
+        let x = Self.random(g.inputCount, seed: 7), w = Self.random(g.patchSize * cout, seed: 8)
+        let bias = Self.random(cout, seed: 9), dy = Self.random(outCount, seed: 10)
+        let (y1, y2) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: outCount) { p, n in
+                Convolution.forward(x, w, bias: bias, g, outChannels: cout, into: p.baseAddress!); n = outCount
+            }
+        }
+        #expect(y1 == y2)
+        let (dx1, dx2) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: g.inputCount) { p, n in
+                Convolution.inputGradient(dy, w, g, outChannels: cout, into: p.baseAddress!); n = g.inputCount
+            }
+        }
+        #expect(dx1 == dx2)
+        let (dw1, dw2) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: g.patchSize * cout) { p, n in
+                Convolution.filterGradient(x, dy, g, outChannels: cout, into: p.baseAddress!); n = g.patchSize * cout
+            }
+        }
+        #expect(dw1 == dw2)
+    }
 }

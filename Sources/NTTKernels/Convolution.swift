@@ -1,0 +1,95 @@
+import CBLAS
+
+/// A convolution and its two gradients, one chunk of images at a time.
+///
+/// The plain way — build the whole patch matrix P [N·oh·ow, kh·kw·cin], one GEMM, and for the
+/// input gradient one GEMM into a patch-shaped matrix that col2im folds back — moves tens of
+/// megabytes through memory per LeNet-5 step (the matrices are 11–25× the image). Here each
+/// chunk of a few images builds its part of P (or of the patch gradient) in a small buffer
+/// that stays in the core's cache, and the GEMM or col2im that consumes it runs right away;
+/// the filter gradient rebuilds the patches instead of keeping them from the forward pass.
+///
+/// Chunks and groups depend on the geometry only, never on the thread count, so results are
+/// the same on any number of threads. These are the first-order kernels of `Tensor.convolution`;
+/// its differentiable (higher-order) pullback uses the plain formulation.
+public enum Convolution {
+    /// Patch-matrix floats per chunk: 64k floats (256 KB) fit, with OpenBLAS's packed blocks,
+    /// in a 1–2 MB level-2 cache.
+    static let chunkFloats = 65_536
+
+    /// Images per chunk, and the number of chunks.
+    static func chunks(_ g: WindowGeometry) -> (images: Int, count: Int) {
+        let perImage = max(1, g.outHeight * g.outWidth * g.patchSize)
+        let images = max(1, min(g.batch, chunkFloats / perImage))
+        return (images, (g.batch + images - 1) / images)
+    }
+
+    /// y = conv(x, w) + bias: x NHWC [N, H, W, cin], w [kh·kw·cin, cout] (HWIO flattened),
+    /// bias [cout], y [N·oh·ow, cout].
+    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>, _ g: WindowGeometry, outChannels cout: Int,
+                               into y: UnsafeMutablePointer<Float>) {
+        let (images, count) = chunks(g)
+        let rowsPerImage = g.outHeight * g.outWidth, k = g.patchSize
+        Parallel.forEach(parts: count) { part in
+            let range = (part * images)..<min(g.batch, (part + 1) * images)
+            let rows = range.count * rowsPerImage
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: rows * k)
+            defer { p.deallocate() }
+            Im2col.patches(x, g, images: range, into: p)
+            let out = y + range.lowerBound * rowsPerImage * cout
+            for r in 0..<rows { (out + r * cout).update(from: bias, count: cout) }
+            Gemm.single(p, transposeA: false, w, transposeB: false, into: out, m: rows, n: cout, k: k, beta: 1)
+        }
+    }
+
+    /// dx = col2im(dy · wᵀ): dy [N·oh·ow, cout], w [kh·kw·cin, cout], dx NHWC [N, H, W, cin]
+    /// (overwritten).
+    public static func inputGradient(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                     _ g: WindowGeometry, outChannels cout: Int,
+                                     into dx: UnsafeMutablePointer<Float>) {
+        let (images, count) = chunks(g)
+        let rowsPerImage = g.outHeight * g.outWidth, k = g.patchSize
+        Parallel.forEach(parts: count) { part in
+            let range = (part * images)..<min(g.batch, (part + 1) * images)
+            let rows = range.count * rowsPerImage
+            let dp = UnsafeMutablePointer<Float>.allocate(capacity: rows * k)
+            defer { dp.deallocate() }
+            Gemm.single(dy + range.lowerBound * rowsPerImage * cout, transposeA: false, w, transposeB: true,
+                        into: dp, m: rows, n: k, k: cout, beta: 0)
+            Im2col.accumulate(dp, g, images: range, into: dx)
+        }
+    }
+
+    /// dw = Pᵀ · dy, P the patch matrix of x: dw [kh·kw·cin, cout] (overwritten).
+    ///
+    /// The chunks are split into at most 8 groups of consecutive chunks; each group sums its
+    /// chunks' products in order into its own buffer, and the groups are added in order.
+    public static func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                      _ g: WindowGeometry, outChannels cout: Int,
+                                      into dw: UnsafeMutablePointer<Float>) {
+        let (images, count) = chunks(g)
+        let rowsPerImage = g.outHeight * g.outWidth, k = g.patchSize, size = k * cout
+        guard count > 0 else { dw.update(repeating: 0, count: size); return }
+        let groups = min(8, count), perGroup = (count + groups - 1) / groups
+        let groupCount = (count + perGroup - 1) / perGroup
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(0, groupCount - 1) * size)
+        defer { partials.deallocate() }
+        Parallel.forEach(parts: groupCount) { group in
+            let target = group == 0 ? dw : partials + (group - 1) * size
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: images * rowsPerImage * k)
+            defer { p.deallocate() }
+            for chunk in (group * perGroup)..<min(count, (group + 1) * perGroup) {
+                let range = (chunk * images)..<min(g.batch, (chunk + 1) * images)
+                let rows = range.count * rowsPerImage
+                Im2col.patches(x, g, images: range, into: p)
+                Gemm.single(p, transposeA: true, dy + range.lowerBound * rowsPerImage * cout, transposeB: false,
+                            into: target, m: k, n: cout, k: rows, beta: chunk == group * perGroup ? 0 : 1)
+            }
+        }
+        for group in 1..<groupCount {
+            let partial = partials + (group - 1) * size
+            for i in 0..<size { dw[i] += partial[i] }
+        }
+    }
+}
