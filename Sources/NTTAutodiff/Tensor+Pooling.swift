@@ -60,8 +60,19 @@ extension Tensor {
             withPointer { p in indices.withUnsafeMutableBufferPointer { Pooling.maxIndices(p, g, into: $0.baseAddress!, values: o) } }
         }
         let positions = indices
-        let value = Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.scattering(positions, shape: inShape)] }
+        let value = Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolAdjoint(positions, g)] }
         return (value, indices)
+    }
+
+    /// The adjoint of `maxPool(g)` for its argmax `positions`: `scattering(positions, …)`
+    /// shared out image by image.
+    func maxPoolAdjoint(_ positions: [Int32], _ g: WindowGeometry) -> Tensor {
+        let inShape = [g.batch, g.height, g.width, g.channels], outShape = shape
+        precondition(count == positions.count, "maxPoolAdjoint: \(positions.count) positions for \(count) elements")
+        let out = Tensor.make(inShape) { o in
+            withPointer { p in positions.withUnsafeBufferPointer { Pooling.maxAdjoint(p, indices: $0.baseAddress!, g, into: o) } }
+        }
+        return Tensor.recorded(inShape, out, inputs: [self]) { grad in [grad.gathering(positions, shape: outShape)] }
     }
 
     /// Average-pooling over NHWC windows (with `same` padding, only in-image elements count).

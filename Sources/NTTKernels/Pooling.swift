@@ -43,6 +43,20 @@ public enum Pooling {
         }
     }
 
+    /// The adjoint of a max-pool: dx = 0, then dx[indices[o]] += dy[o]. `indices` must come from
+    /// `maxIndices` with the same geometry (each image's indices point into that image), so
+    /// images are shared out between threads; within an image the order is fixed.
+    public static func maxAdjoint(_ dy: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ g: WindowGeometry,
+                                  into dx: UnsafeMutablePointer<Float>) {
+        let outPerImage = g.outHeight * g.outWidth * g.channels, imageSize = g.height * g.width * g.channels
+        Parallel.forEachRange(of: g.batch, work: outPerImage + imageSize) { images in
+            (dx + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)
+            for o in (images.lowerBound * outPerImage)..<(images.upperBound * outPerImage) {
+                dx[Int(indices[o])] += dy[o]
+            }
+        }
+    }
+
     /// The input rows [y0, y1) × columns [x0, x1) of one window of image `base`.
     struct Window {
         let base: Int, y0: Int, y1: Int, x0: Int, x1: Int, width: Int, channels: Int

@@ -41,6 +41,9 @@ public enum Strided {
     public static func reduceSum(_ x: UnsafePointer<Float>, from large: [Int], to small: [Int],
                                  into out: UnsafeMutablePointer<Float>) {
         let (s, l) = coalesce(small, large)
+        if s.count == 2 && s[0] == 1 && s[1] == l[1] {
+            return columnSums(x, rows: l[0], columns: l[1], into: out)
+        }
         out.update(repeating: 0, count: small.reduce(1, *))
         if l.reduce(1, *) == 0 { return }
         walk(s, l) { dstOffset, srcOffset, innerCount, innerBroadcast in
@@ -51,6 +54,28 @@ public enum Strided {
                 let dst = out + dstOffset
                 for i in 0..<innerCount { dst[i] += src[i] }
             }
+        }
+    }
+
+    /// out[j] = Σᵢ x[i, j] for a row-major [rows, columns] matrix (bias gradients). Rows are cut
+    /// into at most 8 blocks of ~32k elements, a function of the shape only; blocks are summed
+    /// in parallel, each row after row, and the block sums added in order.
+    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        let parts = max(1, min(8, rows, rows * columns / 32_768))
+        let size = (rows + parts - 1) / parts, blocks = (rows + size - 1) / size
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(0, blocks - 1) * columns)
+        defer { partials.deallocate() }
+        Parallel.forEach(parts: blocks) { p in
+            let target = p == 0 ? out : partials + (p - 1) * columns
+            target.update(repeating: 0, count: columns)
+            for r in (p * size)..<min(rows, (p + 1) * size) {
+                let row = x + r * columns
+                for j in 0..<columns { target[j] += row[j] }
+            }
+        }
+        for p in 1..<max(1, blocks) {
+            let partial = partials + (p - 1) * columns
+            for j in 0..<columns { out[j] += partial[j] }
         }
     }
 

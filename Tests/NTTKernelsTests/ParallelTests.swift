@@ -146,4 +146,22 @@ struct ParallelTests {
         }
         #expect(dw1 == dw2)
     }
+
+    /// Column sums (bias gradients) over row blocks: the same bits on one and two threads, and
+    /// the sums of a double-precision reference, for one block and for several.
+    @Test(arguments: [(7, 3), (5000, 20), (36864, 20)])
+    func columnSumsAreSplitExactlyAndCorrectly(shape: (Int, Int)) {
+        let (rows, columns) = shape
+        let x = Self.random(rows * columns, seed: 11)
+        let (one, two) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: columns) { p, n in
+                Strided.reduceSum(x, from: [rows, columns], to: [1, columns], into: p.baseAddress!); n = columns
+            }
+        }
+        #expect(one == two)
+        for j in 0..<columns {
+            let reference = (0..<rows).reduce(0.0) { $0 + Double(x[$1 * columns + j]) }
+            #expect(abs(Double(one[j]) - reference) < 1e-4 * Double(rows).squareRoot(), "column \(j)")
+        }
+    }
 }
