@@ -38,7 +38,7 @@ public enum Convolution {
             defer { p.deallocate() }
             Im2col.patches(x, g, images: range, into: p)
             let out = y + range.lowerBound * rowsPerImage * cout
-            for r in 0..<rows { (out + r * cout).update(from: bias, count: cout) }
+            for r in 0..<rows { Im2col.copy(bias, to: out + r * cout, count: cout) }
             Gemm.single(p, transposeA: false, w, transposeB: false, into: out, m: rows, n: cout, k: k, beta: 1)
         }
     }
