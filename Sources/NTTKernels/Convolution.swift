@@ -1,5 +1,3 @@
-import CBLAS
-
 /// A convolution and its two gradients, one chunk of images at a time.
 ///
 /// The plain way — build the whole patch matrix P [N·oh·ow, kh·kw·cin], one GEMM, and for the

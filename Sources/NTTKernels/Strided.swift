@@ -61,6 +61,7 @@ public enum Strided {
     /// into at most 8 blocks of ~32k elements, a function of the shape only; blocks are summed
     /// in parallel, each row after row, and the block sums added in order.
     static func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        guard rows > 0 && columns > 0 else { return out.update(repeating: 0, count: columns) }
         let parts = max(1, min(8, rows, rows * columns / 32_768))
         let size = (rows + parts - 1) / parts, blocks = (rows + size - 1) / size
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(0, blocks - 1) * columns)

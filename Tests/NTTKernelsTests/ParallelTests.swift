@@ -149,7 +149,7 @@ struct ParallelTests {
 
     /// Column sums (bias gradients) over row blocks: the same bits on one and two threads, and
     /// the sums of a double-precision reference, for one block and for several.
-    @Test(arguments: [(7, 3), (5000, 20), (36864, 20)])
+    @Test(arguments: [(0, 3), (7, 3), (5000, 20), (36864, 20)])
     func columnSumsAreSplitExactlyAndCorrectly(shape: (Int, Int)) {
         let (rows, columns) = shape
         let x = Self.random(rows * columns, seed: 11)
