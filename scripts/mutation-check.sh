@@ -33,7 +33,7 @@ mutations=(
   "Tensor+Convolution.swift|let db = b.node == nil ? nil : gy.sum(toShape: [cout])|let db = b.node == nil ? nil : gy.sum(toShape: [cout]) * 2"
   "Tensor+Convolution.swift|return [x.node == nil ? nil : matmul(gy, w, transposeB: true).patchesAdjoint(g),|return [x.node == nil ? nil : matmul(gy, w, transposeB: true).patchesAdjoint(g) * -1,"
   "Tensor+Convolution.swift|w.node == nil ? nil : matmul(x.patches(g), transposeA: true, gy), db]|w.node == nil ? nil : matmul(x.patches(g), transposeA: true, gy) * -1, db]"
-  "../NTTKernels/Convolution.swift|Im2col.accumulate(dp, g, images: range, into: dx)|Im2col.accumulate(dp, g, images: range.prefix(1), into: dx)"
+  "../NTTKernels/Convolution.swift|Im2col.accumulate(patchGradient, g, images: images, into: dx)|Im2col.accumulate(patchGradient, g, images: images.prefix(1), into: dx)"
   "../NTTKernels/Convolution.swift|beta: chunk == group * perGroup ? 0 : 1)|beta: 0)"
   "../NTTKernels/Convolution.swift|for i in 0..<size { dw[i] += partial[i] }|for i in 0..<size { dw[i] -= partial[i] }"
   "Tensor+Pooling.swift|{ grad in [grad.maxPoolAdjoint(positions, g)] }|{ grad in [grad.maxPoolAdjoint(positions, g) * 2] }"

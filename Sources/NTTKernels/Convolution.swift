@@ -22,22 +22,31 @@ public enum Convolution {
         return (images, (g.batch + images - 1) / images)
     }
 
+    /// Calls `body(images, firstRow, rows, buffer)` for every chunk, spread over the threads;
+    /// `buffer` holds rows × patchSize floats and belongs to that call.
+    static func forEachChunk(_ g: WindowGeometry,
+                             _ body: (Range<Int>, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let (images, count) = chunks(g)
+        let rowsPerImage = g.outHeight * g.outWidth
+        Parallel.forEach(parts: count) { part in
+            let range = (part * images)..<min(g.batch, (part + 1) * images)
+            let rows = range.count * rowsPerImage
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * g.patchSize)
+            defer { buffer.deallocate() }
+            body(range, range.lowerBound * rowsPerImage, rows, buffer)
+        }
+    }
+
     /// y = conv(x, w) + bias: x NHWC [N, H, W, cin], w [kh·kw·cin, cout] (HWIO flattened),
     /// bias [cout], y [N·oh·ow, cout].
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, _ g: WindowGeometry, outChannels cout: Int,
                                into y: UnsafeMutablePointer<Float>) {
-        let (images, count) = chunks(g)
-        let rowsPerImage = g.outHeight * g.outWidth, k = g.patchSize
-        Parallel.forEach(parts: count) { part in
-            let range = (part * images)..<min(g.batch, (part + 1) * images)
-            let rows = range.count * rowsPerImage
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: rows * k)
-            defer { p.deallocate() }
-            Im2col.patches(x, g, images: range, into: p)
-            let out = y + range.lowerBound * rowsPerImage * cout
+        forEachChunk(g) { images, firstRow, rows, patches in
+            Im2col.patches(x, g, images: images, into: patches)
+            let out = y + firstRow * cout
             for r in 0..<rows { Im2col.copy(bias, to: out + r * cout, count: cout) }
-            Gemm.single(p, transposeA: false, w, transposeB: false, into: out, m: rows, n: cout, k: k, beta: 1)
+            Gemm.single(patches, transposeA: false, w, transposeB: false, into: out, m: rows, n: cout, k: g.patchSize, beta: 1)
         }
     }
 
@@ -46,16 +55,10 @@ public enum Convolution {
     public static func inputGradient(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                      _ g: WindowGeometry, outChannels cout: Int,
                                      into dx: UnsafeMutablePointer<Float>) {
-        let (images, count) = chunks(g)
-        let rowsPerImage = g.outHeight * g.outWidth, k = g.patchSize
-        Parallel.forEach(parts: count) { part in
-            let range = (part * images)..<min(g.batch, (part + 1) * images)
-            let rows = range.count * rowsPerImage
-            let dp = UnsafeMutablePointer<Float>.allocate(capacity: rows * k)
-            defer { dp.deallocate() }
-            Gemm.single(dy + range.lowerBound * rowsPerImage * cout, transposeA: false, w, transposeB: true,
-                        into: dp, m: rows, n: k, k: cout, beta: 0)
-            Im2col.accumulate(dp, g, images: range, into: dx)
+        forEachChunk(g) { images, firstRow, rows, patchGradient in
+            Gemm.single(dy + firstRow * cout, transposeA: false, w, transposeB: true,
+                        into: patchGradient, m: rows, n: g.patchSize, k: cout, beta: 0)
+            Im2col.accumulate(patchGradient, g, images: images, into: dx)
         }
     }
 
