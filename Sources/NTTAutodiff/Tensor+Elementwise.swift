@@ -7,7 +7,8 @@ extension Tensor {
     /// Applies `op` to equal-shaped operands (after broadcasting both to the common shape).
     @inline(__always)
     private static func binary(_ a: Tensor, _ b: Tensor, _ name: String,
-                               _ op: (Float, Float) -> Float) -> (Tensor, Tensor, [Float]) {
+                               _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)
+        -> (Tensor, Tensor, [Float]) {
         var a = a, b = b
         if a.shape != b.shape {
             let shape = ShapeRules.require({ () throws(ShapeError) in try ShapeRules.broadcast(a.shape, b.shape) }, name)
@@ -16,7 +17,7 @@ extension Tensor {
         }
         let n = a.count
         let out = make(a.shape) { o in
-            a.withPointer { pa in b.withPointer { pb in for i in 0..<n { o[i] = op(pa[i], pb[i]) } } }
+            a.withPointer { pa in b.withPointer { pb in kernel(pa, pb, o, n) } }
         }
         return (a, b, out)
     }
@@ -28,24 +29,24 @@ extension Tensor {
     }
 
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let (a, b, out) = binary(lhs, rhs, "+", +)
+        let (a, b, out) = binary(lhs, rhs, "+") { Elementwise.add($0, $1, into: $2, count: $3) }
         return recorded(a.shape, out, inputs: [a, b]) { g in [g, g] }
     }
 
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let (a, b, out) = binary(lhs, rhs, "-", -)
+        let (a, b, out) = binary(lhs, rhs, "-") { Elementwise.subtract($0, $1, into: $2, count: $3) }
         return recorded(a.shape, out, inputs: [a, b]) { g in [g, -g] }
     }
 
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let (a, b, out) = binary(lhs, rhs, "*", *)
+        let (a, b, out) = binary(lhs, rhs, "*") { Elementwise.multiply($0, $1, into: $2, count: $3) }
         return recorded(a.shape, out, inputs: [a, b]) { g in
             [a.node == nil ? nil : g * b, b.node == nil ? nil : g * a]
         }
     }
 
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
-        let (a, b, out) = binary(lhs, rhs, "/", /)
+        let (a, b, out) = binary(lhs, rhs, "/") { Elementwise.divide($0, $1, into: $2, count: $3) }
         return recorded(a.shape, out, inputs: [a, b]) { g in
             [a.node == nil ? nil : g / b, b.node == nil ? nil : -(g * a) / (b * b)]
         }

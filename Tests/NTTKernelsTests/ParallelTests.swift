@@ -168,4 +168,24 @@ struct ParallelTests {
             #expect(abs(Double(one[j]) - reference) <= 1e-4 * max(1, Double(rows).squareRoot()), "column \(j)")
         }
     }
+
+    /// Elementwise arithmetic in blocks: every element exactly as a plain loop computes it, on
+    /// one and two threads, below, at and above the size where the work is shared out.
+    @Test(arguments: [1, 65_535, 65_536, 100_003, 262_144])
+    func elementwiseBlocksMatchAPlainLoop(count: Int) {
+        let a = Self.random(count, seed: 12), b = Self.random(count, seed: 13).map { $0 + 3 }
+        let kernels: [(String, (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void, (Float, Float) -> Float)] = [
+            ("add", { Elementwise.add($0, $1, into: $2, count: $3) }, { $0 + $1 }),
+            ("subtract", { Elementwise.subtract($0, $1, into: $2, count: $3) }, { $0 - $1 }),
+            ("multiply", { Elementwise.multiply($0, $1, into: $2, count: $3) }, { $0 * $1 }),
+            ("divide", { Elementwise.divide($0, $1, into: $2, count: $3) }, { $0 / $1 }),
+        ]
+        for (name, kernel, op) in kernels {
+            let expected = zip(a, b).map(op)
+            let (one, two) = Self.onOneAndTwoThreads { () -> [Float] in
+                [Float](unsafeUninitializedCapacity: count) { p, n in kernel(a, b, p.baseAddress!, count); n = count }
+            }
+            #expect(one == expected && two == expected, "\(name), \(count) elements")
+        }
+    }
 }

@@ -1,0 +1,47 @@
+/// Elementwise arithmetic on equal-length buffers: out[i] = a[i] ∘ b[i].
+///
+/// Long buffers are cut into blocks of 32k elements that run on the thread pool. Each element is
+/// computed on its own, so the cut cannot change a result; the loops are written out per
+/// operation (a closure called per element would not vectorise).
+public enum Elementwise {
+    /// Below this many elements a single thread is faster than sharing out the work.
+    static let parallelThreshold = 65_536
+    static let block = 32_768
+
+    @inline(__always)
+    static func blocks(_ count: Int, _ body: (Int, Int) -> Void) {
+        if count < parallelThreshold { return body(0, count) }
+        Parallel.forEachRange(of: (count + block - 1) / block, work: block) { blocks in
+            let start = blocks.lowerBound * block
+            body(start, min(count, blocks.upperBound * block) - start)
+        }
+    }
+
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        blocks(count) { start, n in
+            let (a, b, out) = (a + start, b + start, out + start)
+            for i in 0..<n { out[i] = a[i] + b[i] }
+        }
+    }
+
+    public static func subtract(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        blocks(count) { start, n in
+            let (a, b, out) = (a + start, b + start, out + start)
+            for i in 0..<n { out[i] = a[i] - b[i] }
+        }
+    }
+
+    public static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        blocks(count) { start, n in
+            let (a, b, out) = (a + start, b + start, out + start)
+            for i in 0..<n { out[i] = a[i] * b[i] }
+        }
+    }
+
+    public static func divide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        blocks(count) { start, n in
+            let (a, b, out) = (a + start, b + start, out + start)
+            for i in 0..<n { out[i] = a[i] / b[i] }
+        }
+    }
+}
