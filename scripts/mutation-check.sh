@@ -14,6 +14,8 @@ mutations=(
   "Tensor+Elementwise.swift|recorded(x.shape, x.unary { -\$0 }, inputs: [x]) { g in [-g] }|recorded(x.shape, x.unary { -\$0 }, inputs: [x]) { g in [g] }"
   "Tensor+Elementwise.swift|{ g in [g * rhs] }|{ g in [g * (-rhs)] }"
   "Tensor+Elementwise.swift|[g * (Recording.isEnabled \&\& x.node != nil ? x.exp() : Tensor(shape: x.shape, scalars: y))]|[g * (Recording.isEnabled \&\& x.node != nil ? x : Tensor(shape: x.shape, scalars: y))]"
+  "Tensor+Elementwise.swift|if Recording.isEnabled { return [x * (g * 2)] }|if Recording.isEnabled { return [x * g] }"
+  "Tensor+Elementwise.swift|return [x * (2 * g.scalar)]|return [x * g.scalar]"
   "Tensor+Elementwise.swift|inputs: [x]) { g in [g / x] }|inputs: [x]) { g in [g * x] }"
   "Tensor+Elementwise.swift|inputs: [x]) { g in [g.keepingWhere(positive: x)] }|inputs: [x]) { g in [g] }"
   "Tensor+Elementwise.swift|inputs: [self]) { g in [g.keepingWhere(positive: reference)] }|inputs: [self]) { g in [g] }"

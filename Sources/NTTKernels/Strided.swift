@@ -80,6 +80,23 @@ public enum Strided {
         }
     }
 
+    /// Σ x[i]² in the order of `sum` over the squares (the same bits as squaring, then `sum`).
+    @inlinable
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        typealias V = SIMD8<Float>
+        var partial = V.zero
+        let vectorEnd = n - n % 8
+        var i = 0
+        while i < vectorEnd {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            partial += v * v
+            i += 8
+        }
+        var total = partial.sum()
+        while i < n { total += x[i] * x[i]; i += 1 }
+        return total
+    }
+
     /// Σ x[0..<n] with eight independent partial sums (a single running sum is one long
     /// dependency chain and does not vectorise); the order is fixed, so results are reproducible.
     @inlinable

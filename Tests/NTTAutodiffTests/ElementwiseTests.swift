@@ -46,4 +46,17 @@ struct ElementwiseTests {
         let g = gradient(at: Tensor(shape: [3], scalars: [-1, 0, 2])) { $0.relu().sum() }
         #expect(g.scalars == [0, 0, 1])
     }
+
+    /// One-pass Σx²: the same bits as `squared().sum()` in value and gradient (for lengths with
+    /// and without a scalar tail), and correct derivatives of first and second order.
+    @Test(arguments: [1, 7, 8, 29, 1000])
+    func sumOfSquaresIsSquaredThenSummed(count: Int) {
+        let x = GradientCheck.random([count], seed: 21)
+        #expect(x.sumOfSquares().shape == [])
+        #expect(x.sumOfSquares().scalar.bitPattern == x.squared().sum().scalar.bitPattern)
+        let fused = gradient(at: x) { $0.sumOfSquares() * 3 }, plain = gradient(at: x) { $0.squared().sum() * 3 }
+        #expect(fused.scalars.map(\.bitPattern) == plain.scalars.map(\.bitPattern))
+        let w = GradientCheck.random([count], seed: 22)
+        GradientCheck.check([x], "sumOfSquares") { v in (v[0] * w).sumOfSquares() * v[0].sum() }
+    }
 }

@@ -33,10 +33,15 @@ public enum EmpiricalNTK {
     }
 
     /// Kernel between batches x₁ [n₁, …] and x₂ [n₂, …] of the model with weights w ⊙ m.
+    ///
+    /// - Parameter effectiveWeights: w ⊙ m if the caller has it already (it must be
+    ///   `Model.effectiveWeights(parameters, masks: masks)`); computed here otherwise.
     public static func compute(model: Model, parameters: [LayerParameters], masks: [Tensor]?,
                                x1: Tensor, x2: Tensor, scope: KernelScope = .effective,
-                               convContraction: ConvContraction = .automatic) -> Result {
-        let weights = Model.effectiveWeights(parameters, masks: masks)
+                               convContraction: ConvContraction = .automatic,
+                               effectiveWeights: [Tensor]? = nil) -> Result {
+        let weights = effectiveWeights ?? Model.effectiveWeights(parameters, masks: masks)
+        precondition(weights.count == parameters.count, "EmpiricalNTK.compute: \(weights.count) effective weights for \(parameters.count) layers")
         let biases = parameters.map(\.bias)
         let k = model.outputCount
         let (y1, trace1) = model.tracedForward(weights: weights, biases: biases, x: x1)

@@ -43,12 +43,15 @@ public struct TransferLoss: Sendable, Codable, Equatable {
 
     public func evaluate(model: Model, parameters: [LayerParameters], masks: [Tensor],
                          x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
+        // w ⊙ m once, for the kernel and the penalty.
+        let weights = Model.effectiveWeights(parameters, masks: masks)
         let student = EmpiricalNTK.compute(model: model, parameters: parameters, masks: masks,
-                                           x1: x1, x2: x2, scope: scope)
+                                           x1: x1, x2: x2, scope: scope, effectiveWeights: weights)
         let outputs = Tensor.concatenate(rows: [student.outputs1, student.outputs2])
-        let ntkDistance = (student.kernel - targets.kernel).squared().mean()
-        let targetDistance = (outputs - targets.outputs).squared().mean()
-        let l2 = Model.effectiveWeights(parameters, masks: masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
+        func meanSquare(_ d: Tensor) -> Tensor { d.sumOfSquares() * (1 / Float(d.count)) }
+        let ntkDistance = meanSquare(student.kernel - targets.kernel)
+        let targetDistance = meanSquare(outputs - targets.outputs)
+        let l2 = weights.map { $0.sumOfSquares() }.reduce(Tensor(0), +)
         let total = lambdaKernel * ntkDistance + targetDistance + (lambdaL2 / density) * l2
         return Terms(total: total, ntkDistance: ntkDistance, targetDistance: targetDistance, l2: l2)
     }
