@@ -87,7 +87,7 @@ extension Tensor {
         let strideA = a.shape[1] * a.shape[2], strideB = b.shape[1] * b.shape[2]
         let out = make(shape) { c in
             a.withPointer { pa in b.withPointer { pb in
-                for i in 0..<batch {
+                Parallel.forEach(parts: batch) { i in
                     Gemm.multiply(pa + i * strideA, transposeA: transposeA, pb + i * strideB, transposeB: transposeB,
                                   into: c + i * m * n, m: m, n: n, k: k)
                 }

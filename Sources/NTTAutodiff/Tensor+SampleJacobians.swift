@@ -26,7 +26,7 @@ extension Tensor {
         let shape = [s.samples * s.outputs, s.patchSize * s.channels]
         let out = make(shape) { o in
             p.withPointer { pp in d.withPointer { pd in
-                for i in 0..<s.samples {
+                Parallel.forEach(parts: s.samples) { i in
                     let pi = pp + i * s.pixels * s.patchSize
                     for a in 0..<s.outputs {
                         let row = i * s.outputs + a
@@ -48,7 +48,7 @@ extension Tensor {
         let shape = [s.samples * s.pixels, s.patchSize]
         let out = make(shape) { o in
             d.withPointer { pd in j.withPointer { pj in
-                for i in 0..<s.samples {
+                Parallel.forEach(parts: s.samples) { i in
                     for a in 0..<s.outputs {
                         let row = i * s.outputs + a
                         Gemm.multiply(pd + row * s.pixels * s.channels, transposeA: false,
@@ -70,7 +70,7 @@ extension Tensor {
         let shape = [s.samples * s.outputs * s.pixels, s.channels]
         let out = make(shape) { o in
             p.withPointer { pp in j.withPointer { pj in
-                for i in 0..<s.samples {
+                Parallel.forEach(parts: s.samples) { i in
                     let pi = pp + i * s.pixels * s.patchSize
                     for a in 0..<s.outputs {
                         let row = i * s.outputs + a

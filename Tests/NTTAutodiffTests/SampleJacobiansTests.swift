@@ -27,4 +27,24 @@ struct SampleJacobiansTests {
         GradientCheck.check([d, j], "patchGrad") { v in (Tensor.sampleJacobianPatchGrad(cotangents: v[0], jacobians: v[1], s).squared() * wp).sum() }
         GradientCheck.check([p, j], "deltaGrad") { v in (Tensor.sampleJacobianDeltaGrad(patches: v[0], jacobians: v[1], s).squared() * wd).sum() }
     }
+
+    /// The three faces and batched products are shared out by sample: the same bits on one and
+    /// on two threads.
+    @Test func sharedOutBySampleWithTheSameBitsOnOneAndTwoThreads() {
+        let s = SampleJacobianShape(samples: 6, outputs: 3, pixels: 16, patchSize: 20, channels: 5)
+        let p = GradientCheck.random([6 * 16, 20], seed: 7), d = GradientCheck.random([6 * 3 * 16, 5], seed: 8)
+        let j = GradientCheck.random([6 * 3, 20 * 5], seed: 9), b = GradientCheck.random([6, 16, 7], seed: 10)
+        func all() -> [[Float]] {
+            [Tensor.sampleJacobians(patches: p, cotangents: d, s).scalars,
+             Tensor.sampleJacobianPatchGrad(cotangents: d, jacobians: j, s).scalars,
+             Tensor.sampleJacobianDeltaGrad(patches: p, jacobians: j, s).scalars,
+             Tensor.batchedMatmul(p.reshaped([6, 16, 20]), transposeA: true, b).scalars]
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let one = all()
+        Parallel.threadCount = 2
+        #expect(all() == one)
+    }
 }
