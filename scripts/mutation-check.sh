@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 src=Sources/NTTAutodiff
-# file | exact text of the rule | mutated text
+# file | exact text of the rule | mutated text   (\n stands for a line break)
 mutations=(
   "Tensor+Elementwise.swift|return recorded(a.shape, out, inputs: [a, b]) { g in [g, g] }|return recorded(a.shape, out, inputs: [a, b]) { g in [g, -g] }"
   "Tensor+Elementwise.swift|return recorded(a.shape, out, inputs: [a, b]) { g in [g, -g] }|return recorded(a.shape, out, inputs: [a, b]) { g in [g, g] }"
@@ -38,9 +38,11 @@ mutations=(
   "../NTTKernels/Convolution.swift|Im2col.accumulate(patchGradient, g, images: images, into: dx)|Im2col.accumulate(patchGradient, g, images: images.prefix(1), into: dx)"
   "../NTTKernels/Convolution.swift|beta: chunk == group * perGroup ? 0 : 1)|beta: 0)"
   "../NTTKernels/Convolution.swift|for i in 0..<size { dw[i] += partial[i] }|for i in 0..<size { dw[i] -= partial[i] }"
-  "Tensor+Pooling.swift|{ grad in [grad.maxPoolAdjoint(positions, g)] }|{ grad in [grad.maxPoolAdjoint(positions, g) * 2] }"
-  "Tensor+Pooling.swift|{ grad in [grad.gathering(positions, shape: outShape)] }|{ grad in [grad.gathering(positions, shape: outShape) * 2] }"
-  "../NTTKernels/Pooling.swift|dx[Int(indices[o])] += dy[o]|dx[Int(indices[o])] = dy[o]"
+  "Tensor+Pooling.swift|{ grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)] }\n        return|{ grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape) * 2] }\n        return"
+  "Tensor+Pooling.swift|{ grad in [grad.maxPoolGather(positions, layout).reshaped(inShape)] }|{ grad in [grad.maxPoolGather(positions, layout).reshaped(inShape) * 2] }"
+  "Tensor+Pooling.swift|{ grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)] }\n    }\n\n    /// Average|{ grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape) * 2] }\n    }\n\n    /// Average"
+  "../NTTKernels/Pooling.swift|for o in 0..<l.outPerImage { target[Int(positions[o])] += source[o] }|for o in 0..<l.outPerImage { target[Int(positions[o])] = source[o] }"
+  "../NTTKernels/Pooling.swift|let image = r / l.repeats, shift = (r - image) * l.imageSize\n                let positions = indices + image * l.outPerImage, target|let image = r / l.repeats, shift = r * l.imageSize\n                let positions = indices + image * l.outPerImage, target"
   "Tensor+Pooling.swift|{ g in [g.scattering(indices, shape: inShape)] }|{ g in [g.scattering(indices, shape: inShape) * 2] }"
   "Tensor+Pooling.swift|{ g in [g.gathering(indices, shape: inShape)] }|{ g in [g.gathering(indices, shape: inShape) * 2] }"
   "Tensor+Pooling.swift|{ grad in [grad.avgPoolAdjoint(g)] }|{ grad in [grad.avgPoolAdjoint(g) * 2] }"
@@ -58,7 +60,7 @@ for m in "${mutations[@]}"; do
   cp "$path" /tmp/mutation-backup
   python3 - "$path" "$from" "$to" <<'PY'
 import sys
-p, a, b = sys.argv[1], sys.argv[2].replace('\\&', '&'), sys.argv[3].replace('\\&', '&')
+p, a, b = sys.argv[1], sys.argv[2].replace('\\&', '&').replace('\\n', '\n'), sys.argv[3].replace('\\&', '&').replace('\\n', '\n')
 s = open(p).read()
 if a not in s:
     print("MUTATION NOT APPLIED: " + a); sys.exit(1)

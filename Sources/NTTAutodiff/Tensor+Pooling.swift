@@ -59,20 +59,34 @@ extension Tensor {
         let out = Tensor.make(outShape) { o in
             withPointer { p in indices.withUnsafeMutableBufferPointer { Pooling.maxIndices(p, g, into: $0.baseAddress!, values: o) } }
         }
-        let positions = indices
-        let value = Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolAdjoint(positions, g)] }
+        let positions = indices, layout = Pooling.ArgmaxLayout(g)
+        let value = Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)] }
         return (value, indices)
     }
 
-    /// The adjoint of `maxPool(g)` for its argmax `positions`: `scattering(positions, …)`
-    /// shared out image by image.
-    func maxPoolAdjoint(_ positions: [Int32], _ g: WindowGeometry) -> Tensor {
-        let inShape = [g.batch, g.height, g.width, g.channels], outShape = shape
-        precondition(count == positions.count, "maxPoolAdjoint: \(positions.count) positions for \(count) elements")
-        let out = Tensor.make(inShape) { o in
-            withPointer { p in positions.withUnsafeBufferPointer { Pooling.maxAdjoint(p, indices: $0.baseAddress!, g, into: o) } }
+    /// The adjoint of a max-pool with argmax `positions` (laid out as `layout` says): this
+    /// tensor's rows [rows, …pooled] scattered onto zeros [rows, …input]. Rows are shared out
+    /// between threads; `gathering`/`scattering` with explicit indices do the same serially.
+    public func maxPoolAdjoint(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
+        precondition(positions.count == layout.images * layout.outPerImage && count == layout.rows * layout.outPerImage && rank >= 1 && shape[0] == layout.rows,
+                     "maxPoolAdjoint: shape \(shape) and \(positions.count) positions do not match the layout")
+        let outShape = [layout.rows, layout.imageSize], inShape = shape
+        let out = Tensor.make(outShape) { o in
+            withPointer { p in positions.withUnsafeBufferPointer { Pooling.maxAdjoint(p, indices: $0.baseAddress!, layout, into: o) } }
         }
-        return Tensor.recorded(inShape, out, inputs: [self]) { grad in [grad.gathering(positions, shape: outShape)] }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolGather(positions, layout).reshaped(inShape)] }
+    }
+
+    /// The transpose of `maxPoolAdjoint`: from [rows, imageSize] (any shape with that many rows
+    /// and elements) the elements at each row's argmax positions, [rows, outPerImage].
+    public func maxPoolGather(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
+        precondition(positions.count == layout.images * layout.outPerImage && count == layout.rows * layout.imageSize,
+                     "maxPoolGather: shape \(shape) and \(positions.count) positions do not match the layout")
+        let outShape = [layout.rows, layout.outPerImage], inShape = shape
+        let out = Tensor.make(outShape) { o in
+            withPointer { p in positions.withUnsafeBufferPointer { Pooling.maxGather(p, indices: $0.baseAddress!, layout, into: o) } }
+        }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)] }
     }
 
     /// Average-pooling over NHWC windows (with `same` padding, only in-image elements count).

@@ -43,16 +43,49 @@ public enum Pooling {
         }
     }
 
-    /// The adjoint of a max-pool: dx = 0, then dx[indices[o]] += dy[o]. `indices` must come from
-    /// `maxIndices` with the same geometry (each image's indices point into that image), so
-    /// images are shared out between threads; within an image the order is fixed.
-    public static func maxAdjoint(_ dy: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ g: WindowGeometry,
+    /// Where a max-pool's argmax positions sit: `indices` from `maxIndices` over `images` images
+    /// of `imageSize` input and `outPerImage` output elements (each image's indices point into
+    /// that image), used for a batch in which every image appears `repeats` times in a row
+    /// (row r of the batch is image r / repeats), as the NTK's cotangents are.
+    public struct ArgmaxLayout: Sendable {
+        public var images: Int, imageSize: Int, outPerImage: Int, repeats: Int
+        public init(images: Int, imageSize: Int, outPerImage: Int, repeats: Int = 1) {
+            self.images = images; self.imageSize = imageSize; self.outPerImage = outPerImage; self.repeats = repeats
+        }
+        public init(_ g: WindowGeometry, repeats: Int = 1) {
+            self.init(images: g.batch, imageSize: g.height * g.width * g.channels,
+                      outPerImage: g.outHeight * g.outWidth * g.channels, repeats: repeats)
+        }
+        /// Rows of the repeated batch.
+        public var rows: Int { images * repeats }
+    }
+
+    /// The adjoint of a max-pool: dx = 0, then dx[position of o] += dy[o], row by row of the
+    /// repeated batch (rows are shared out between threads; within a row the order is fixed).
+    /// dy is [rows, outPerImage], dx [rows, imageSize].
+    public static func maxAdjoint(_ dy: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ l: ArgmaxLayout,
                                   into dx: UnsafeMutablePointer<Float>) {
-        let outPerImage = g.outHeight * g.outWidth * g.channels, imageSize = g.height * g.width * g.channels
-        Parallel.forEachRange(of: g.batch, work: outPerImage + imageSize) { images in
-            (dx + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)
-            for o in (images.lowerBound * outPerImage)..<(images.upperBound * outPerImage) {
-                dx[Int(indices[o])] += dy[o]
+        Parallel.forEachRange(of: l.rows, work: l.outPerImage + l.imageSize) { rows in
+            (dx + rows.lowerBound * l.imageSize).update(repeating: 0, count: rows.count * l.imageSize)
+            for r in rows {
+                let image = r / l.repeats, shift = (r - image) * l.imageSize
+                let positions = indices + image * l.outPerImage, source = dy + r * l.outPerImage
+                let target = dx + shift
+                for o in 0..<l.outPerImage { target[Int(positions[o])] += source[o] }
+            }
+        }
+    }
+
+    /// The transpose of `maxAdjoint`: y[r, o] = x[row r's position of o]. x is [rows, imageSize],
+    /// y [rows, outPerImage].
+    public static func maxGather(_ x: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ l: ArgmaxLayout,
+                                 into y: UnsafeMutablePointer<Float>) {
+        Parallel.forEachRange(of: l.rows, work: l.outPerImage) { rows in
+            for r in rows {
+                let image = r / l.repeats, shift = (r - image) * l.imageSize
+                let positions = indices + image * l.outPerImage, target = y + r * l.outPerImage
+                let source = x + shift
+                for o in 0..<l.outPerImage { target[o] = source[Int(positions[o])] }
             }
         }
     }

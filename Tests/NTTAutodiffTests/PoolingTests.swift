@@ -50,6 +50,29 @@ struct PoolingTests {
         GradientCheck.check([x], "maxPool(g) \(channels) channels") { v in (v[0].maxPool(g).value.squared() * w).sum() }
     }
 
+    /// The max-pool adjoint over a batch whose images repeat (the NTK's cotangent rows): equal to
+    /// a scatter with explicitly expanded indices, adjoint to its gather, and differentiable.
+    @Test func repeatedMaxPoolAdjointIsAScatterThroughEachRowsImage() {
+        let g = WindowGeometry(batch: 2, height: 4, width: 6, channels: 3, windowHeight: 2, windowWidth: 2,
+                               strideHeight: 2, strideWidth: 2, padding: .valid)
+        let (_, indices) = Self.distinct([2, 4, 6, 3], seed: 11).maxPool(g)
+        let k = 3, layout = Pooling.ArgmaxLayout(g, repeats: k)
+        let outPer = layout.outPerImage, inPer = layout.imageSize
+        var expanded: [Int32] = []
+        for r in 0..<(2 * k) { let i = r / k; expanded += indices[(i * outPer)..<((i + 1) * outPer)].map { $0 + Int32((r - i) * inPer) } }
+        let y = GradientCheck.random([2 * k, 2, 3, 3], seed: 12), x = GradientCheck.random([2 * k, 4, 6, 3], seed: 13)
+        let scattered = y.maxPoolAdjoint(indices, layout)
+        #expect(scattered.shape == [2 * k, inPer])
+        #expect(scattered.scalars == y.scattering(expanded, shape: [2 * k * inPer]).scalars)
+        #expect(x.maxPoolGather(indices, layout).scalars == x.gathering(expanded, shape: [2 * k * outPer]).scalars)
+        let lhs = (scattered * x.reshaped([2 * k, inPer])).sum().scalar
+        let rhs = (y.reshaped([2 * k, outPer]) * x.maxPoolGather(indices, layout)).sum().scalar
+        #expect(abs(lhs - rhs) < 1e-4 * max(1, abs(lhs)))
+        let w = GradientCheck.random([2 * k, inPer], seed: 14), v = GradientCheck.random([2 * k, outPer], seed: 15)
+        GradientCheck.check([y], "maxPoolAdjoint repeated") { t in (t[0].maxPoolAdjoint(indices, layout).squared() * w).sum() }
+        GradientCheck.check([x], "maxPoolGather repeated") { t in (t[0].maxPoolGather(indices, layout).squared() * v).sum() }
+    }
+
     @Test func avgPoolMatchesLoopAndDifferentiates() {
         let x = GradientCheck.random([1, 5, 4, 2], seed: 4)
         let y = x.avgPool(window: (2, 2), strides: (2, 2), padding: .same)

@@ -94,16 +94,10 @@ public enum EmpiricalNTK {
             case .relu(let mask):
                 delta = delta * repeatRows(mask, k)
             case .maxPool(let indices, let inputShape):
-                let inSize = inputShape.dropFirst().reduce(1, *)
-                let outSize = indices.count / n
-                var expanded = [Int32](repeating: 0, count: n * k * outSize)
-                for i in 0..<n {
-                    for a in 0..<k {
-                        let shift = Int32((i * k + a - i) * inSize)
-                        for o in 0..<outSize { expanded[(i * k + a) * outSize + o] = indices[i * outSize + o] + shift }
-                    }
-                }
-                delta = delta.scattering(expanded, shape: [n * k] + inputShape.dropFirst())
+                // Row (i, a) scatters through sample i's argmax positions.
+                let layout = Pooling.ArgmaxLayout(images: n, imageSize: inputShape.dropFirst().reduce(1, *),
+                                                  outPerImage: indices.count / n, repeats: k)
+                delta = delta.maxPoolAdjoint(indices, layout).reshaped([n * k] + inputShape.dropFirst())
             case .avgPool(let g):
                 delta = delta.avgPoolAdjoint(g.withBatch(n * k))
             case .reshape(let inputShape):
