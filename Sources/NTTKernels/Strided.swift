@@ -192,37 +192,43 @@ public enum Strided {
         for axis in stride(from: rank - 2, through: 0, by: -1) { inStrides[axis] = inStrides[axis + 1] * shape[axis + 1] }
         let outShape = permutation.map { shape[$0] }
         let strides = permutation.map { inStrides[$0] }
+        if rank == 1 { return out.update(from: x, count: total) }
+        // Ranges of the first output axis are independent: they are shared out between threads.
         if rank == 2 && permutation == [1, 0] {
-            // Blocked 2-D transpose for cache friendliness.
+            // Blocked 2-D transpose for cache friendliness, 32-row bands at a time.
             let rows = shape[0], cols = shape[1], block = 32
-            var i0 = 0
-            while i0 < rows {
-                var j0 = 0
-                while j0 < cols {
-                    for i in i0..<min(i0 + block, rows) {
-                        for j in j0..<min(j0 + block, cols) { out[j * rows + i] = x[i * cols + j] }
+            Parallel.forEachRange(of: (cols + block - 1) / block, work: block * rows) { bands in
+                for j0 in stride(from: bands.lowerBound * block, to: min(cols, bands.upperBound * block), by: block) {
+                    var i0 = 0
+                    while i0 < rows {
+                        for j in j0..<min(j0 + block, cols) {
+                            for i in i0..<min(i0 + block, rows) { out[j * rows + i] = x[i * cols + j] }
+                        }
+                        i0 += block
                     }
-                    j0 += block
                 }
-                i0 += block
             }
             return
         }
         let inner = outShape[rank - 1], innerStride = strides[rank - 1]
-        var index = [Int](repeating: 0, count: rank)
-        var src = 0
-        var dst = 0
-        for _ in 0..<(total / inner) {
-            for i in 0..<inner { out[dst + i] = x[src + i * innerStride] }
-            dst += inner
-            var axis = rank - 2
-            while axis >= 0 {
-                index[axis] += 1
-                src += strides[axis]
-                if index[axis] < outShape[axis] { break }
-                src -= strides[axis] * index[axis]
-                index[axis] = 0
-                axis -= 1
+        let perOuter = total / outShape[0]
+        Parallel.forEachRange(of: outShape[0], work: perOuter) { range in
+            var index = [Int](repeating: 0, count: rank)
+            index[0] = range.lowerBound
+            var src = range.lowerBound * strides[0]
+            var dst = range.lowerBound * perOuter
+            for _ in 0..<(range.count * perOuter / inner) {
+                for i in 0..<inner { out[dst + i] = x[src + i * innerStride] }
+                dst += inner
+                var axis = rank - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    src += strides[axis]
+                    if index[axis] < outShape[axis] { break }
+                    src -= strides[axis] * index[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
             }
         }
     }

@@ -188,4 +188,31 @@ struct ParallelTests {
             #expect(one == expected && two == expected, "\(name), \(count) elements")
         }
     }
+
+    /// Axis permutations shared out by ranges of the first output axis (and 2-D transposes by
+    /// bands): every element where a plain index computation puts it, on one and two threads.
+    @Test(arguments: [([64, 10, 30, 7], [0, 2, 1, 3]), ([40, 6, 50, 9], [3, 1, 0, 2]), ([300, 257], [1, 0]), ([1000], [0])])
+    func permutationsAreSplitExactly(layout: ([Int], [Int])) {
+        let (shape, permutation) = layout
+        let total = shape.reduce(1, *)
+        let x = Self.random(total, seed: 14)
+        var inStrides = [Int](repeating: 1, count: shape.count)
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) { inStrides[axis] = inStrides[axis + 1] * shape[axis + 1] }
+        let outShape = permutation.map { shape[$0] }
+        var expected = [Float](repeating: 0, count: total)
+        for flat in 0..<total {
+            var rest = flat, source = 0
+            for axis in stride(from: outShape.count - 1, through: 0, by: -1) {
+                source += (rest % outShape[axis]) * inStrides[permutation[axis]]
+                rest /= outShape[axis]
+            }
+            expected[flat] = x[source]
+        }
+        let (one, two) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: total) { p, n in
+                Strided.permute(x, shape: shape, permutation: permutation, into: p.baseAddress!); n = total
+            }
+        }
+        #expect(one == expected && two == expected)
+    }
 }
