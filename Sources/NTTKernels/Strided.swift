@@ -80,37 +80,32 @@ public enum Strided {
         }
     }
 
-    /// Σ x[i]² in the order of `sum` over the squares (the same bits as squaring, then `sum`).
-    @inlinable
-    public static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Float {
-        typealias V = SIMD8<Float>
-        var partial = V.zero
-        let vectorEnd = n - n % 8
-        var i = 0
-        while i < vectorEnd {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            partial += v * v
-            i += 8
-        }
-        var total = partial.sum()
-        while i < n { total += x[i] * x[i]; i += 1 }
-        return total
-    }
-
     /// Σ x[0..<n] with eight independent partial sums (a single running sum is one long
     /// dependency chain and does not vectorise); the order is fixed, so results are reproducible.
     @inlinable
     public static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
-        typealias V = SIMD8<Float>
-        var partial = V.zero
+        sum(x, count: n, { $0 }, { $0 })
+    }
+
+    /// Σ x[i]² in the order of `sum` over the squares (the same bits as squaring, then `sum`).
+    @inlinable
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        sum(x, count: n, { $0 * $0 }, { $0 * $0 })
+    }
+
+    /// Σ term(x[i]) in eight lanes, then the tail; `lanes` and `term` must agree.
+    @inlinable @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, count n: Int, _ lanes: (SIMD8<Float>) -> SIMD8<Float>,
+                    _ term: (Float) -> Float) -> Float {
+        var partial = SIMD8<Float>.zero
         let vectorEnd = n - n % 8
         var i = 0
         while i < vectorEnd {
-            partial += UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            partial += lanes(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
             i += 8
         }
         var total = partial.sum()
-        while i < n { total += x[i]; i += 1 }
+        while i < n { total += term(x[i]); i += 1 }
         return total
     }
 
@@ -165,20 +160,10 @@ public enum Strided {
         let inner = l[rank - 1]
         let innerBroadcast = s[rank - 1] == 1 && l[rank - 1] != 1
         let outerCount = l.reduce(1, *) / inner
-        var index = [Int](repeating: 0, count: rank)
-        var smallOffset = 0
+        var small = Odometer(extents: l, strides: smallStrides)
         for outer in 0..<outerCount {
-            body(smallOffset, outer * inner, inner, innerBroadcast)
-            // Advance the odometer over axes 0..<rank-1.
-            var axis = rank - 2
-            while axis >= 0 {
-                index[axis] += 1
-                smallOffset += smallStrides[axis]
-                if index[axis] < l[axis] { break }
-                smallOffset -= smallStrides[axis] * index[axis]
-                index[axis] = 0
-                axis -= 1
-            }
+            body(small.offset, outer * inner, inner, innerBroadcast)
+            small.advance()
         }
     }
 
@@ -213,23 +198,45 @@ public enum Strided {
         let inner = outShape[rank - 1], innerStride = strides[rank - 1]
         let perOuter = total / outShape[0]
         Parallel.forEachRange(of: outShape[0], work: perOuter) { range in
-            var index = [Int](repeating: 0, count: rank)
-            index[0] = range.lowerBound
-            var src = range.lowerBound * strides[0]
+            var source = Odometer(extents: outShape, strides: strides, first: range.lowerBound)
             var dst = range.lowerBound * perOuter
             for _ in 0..<(range.count * perOuter / inner) {
+                let src = source.offset
                 for i in 0..<inner { out[dst + i] = x[src + i * innerStride] }
                 dst += inner
-                var axis = rank - 2
-                while axis >= 0 {
-                    index[axis] += 1
-                    src += strides[axis]
-                    if index[axis] < outShape[axis] { break }
-                    src -= strides[axis] * index[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
+                source.advance()
             }
+        }
+    }
+}
+
+/// A row-major position over every axis but the last (which callers run as their inner loop),
+/// and the linear offset that goes with it for the given per-axis strides.
+struct Odometer {
+    private var index: [Int]
+    private let extents: [Int], strides: [Int]
+    private(set) var offset: Int
+
+    /// Starts at index `first` of axis 0 and 0 elsewhere.
+    init(extents: [Int], strides: [Int], first: Int = 0) {
+        self.extents = extents
+        self.strides = strides
+        index = [Int](repeating: 0, count: extents.count)
+        index[0] = first
+        offset = first * strides[0]
+    }
+
+    /// The next position of axes 0..<rank-1 in row-major order.
+    @inline(__always)
+    mutating func advance() {
+        var axis = extents.count - 2
+        while axis >= 0 {
+            index[axis] += 1
+            offset += strides[axis]
+            if index[axis] < extents[axis] { return }
+            offset -= strides[axis] * index[axis]
+            index[axis] = 0
+            axis -= 1
         }
     }
 }
