@@ -52,7 +52,7 @@ extension Tensor {
         let m = shape[0], n = shape[1], k = x.shape[1]
         precondition(b.shape == [n], "affine: bias shape \(b.shape) does not match \(n) output columns")
         let out = make(shape) { c in
-            b.withPointer { pb in for row in 0..<m { (c + row * n).update(from: pb, count: n) } }
+            b.withPointer { Strided.repeatRow($0, count: n, rows: m, into: c) }
             x.withPointer { px in w.withPointer { pw in
                 Gemm.multiply(px, transposeA: false, pw, transposeB: false, into: c, m: m, n: n, k: k, beta: 1)
             } }

@@ -45,7 +45,7 @@ public enum Convolution {
         forEachChunk(g) { images, firstRow, rows, patches in
             Im2col.patches(x, g, images: images, into: patches)
             let out = y + firstRow * cout
-            for r in 0..<rows { Im2col.copy(bias, to: out + r * cout, count: cout) }
+            Strided.repeatRow(bias, count: cout, rows: rows, into: out)
             Gemm.single(patches, transposeA: false, w, transposeB: false, into: out, m: rows, n: cout, k: g.patchSize, beta: 1)
         }
     }

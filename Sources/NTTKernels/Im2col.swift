@@ -33,13 +33,13 @@ public enum Im2col {
                         let ix0 = ox * g.strideWidth - g.padLeft
                         if ix0 >= 0 && ix0 + g.windowWidth <= g.width {
                             // The whole window row is inside: one contiguous copy.
-                            copy(image + (iy * g.width + ix0) * c, to: dst, count: g.windowWidth * c)
+                            Strided.copy(image + (iy * g.width + ix0) * c, to: dst, count: g.windowWidth * c)
                             dst += g.windowWidth * c
                         } else {
                             for dx in 0..<g.windowWidth {
                                 let ix = ix0 + dx
                                 if ix < 0 || ix >= g.width { dst.update(repeating: 0, count: c) }
-                                else { copy(image + (iy * g.width + ix) * c, to: dst, count: c) }
+                                else { Strided.copy(image + (iy * g.width + ix) * c, to: dst, count: c) }
                                 dst += c
                             }
                         }
@@ -49,13 +49,6 @@ public enum Im2col {
         }
     }
 
-    /// A copy that stays inline for the short runs of small windows (a `memmove` call per
-    /// 5-float window row of a 1-channel image costs more than the copy).
-    @inline(__always)
-    static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
-        if count > 32 { destination.update(from: source, count: count); return }
-        for i in 0..<count { destination[i] = source[i] }
-    }
 
     /// x[...] = Σ over patches covering that pixel (x is overwritten, not accumulated into).
     public static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry,

@@ -16,33 +16,25 @@ public enum OptimizerKernels {
         // Eight lanes at a time through SIMD types (the scalar square root does not vectorise:
         // it keeps a libm call for negative inputs); the tail element by element, same formula.
         typealias V = SIMD8<Float>
-        let vectorEnd = n - n % 8
-        var squares = V.zero
-        var i = 0
-        while i < vectorEnd {
+        return sweep(count: n, { i in
             let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
             let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) + decay * xi
             let mi = beta1 * UnsafeRawPointer(m + i).loadUnaligned(as: V.self) + c1 * gi
             let vi = beta2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + c2 * (gi * gi)
-            squares += xi * xi
             UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
             UnsafeMutableRawPointer(x + i).storeBytes(of: xi - a * mi / (s * vi.squareRoot() + epsilon), as: V.self)
-            i += 8
-        }
-        var tail: Float = 0
-        while i < n {
+            return xi * xi
+        }, { i in
             let xi = x[i]
             let gi = g[i] + decay * xi
             let mi = beta1 * m[i] + c1 * gi
             let vi = beta2 * v[i] + c2 * (gi * gi)
-            tail += xi * xi
             m[i] = mi
             v[i] = vi
             x[i] = xi - a * mi / (s * vi.squareRoot() + epsilon)
-            i += 1
-        }
-        return squares.sum() + tail
+            return xi * xi
+        })
     }
 
     /// SGD with momentum in place: g' = g + decay·x, u ← μu + g', x ← x − ηu. Returns Σx² before
@@ -52,28 +44,34 @@ public enum OptimizerKernels {
                                 velocity u: UnsafeMutablePointer<Float>, count n: Int, learningRate: Float, momentum: Float,
                                 decay: Float = 0) -> Float {
         typealias V = SIMD8<Float>
-        let vectorEnd = n - n % 8
-        var squares = V.zero
-        var i = 0
-        while i < vectorEnd {
+        return sweep(count: n, { i in
             let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
             let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) + decay * xi
             let ui = momentum * UnsafeRawPointer(u + i).loadUnaligned(as: V.self) + gi
-            squares += xi * xi
             UnsafeMutableRawPointer(u + i).storeBytes(of: ui, as: V.self)
             UnsafeMutableRawPointer(x + i).storeBytes(of: xi - learningRate * ui, as: V.self)
-            i += 8
-        }
-        var tail: Float = 0
-        while i < n {
+            return xi * xi
+        }, { i in
             let xi = x[i]
             let gi = g[i] + decay * xi
             let ui = momentum * u[i] + gi
-            tail += xi * xi
             u[i] = ui
             x[i] = xi - learningRate * ui
-            i += 1
-        }
+            return xi * xi
+        })
+    }
+
+    /// The loop both optimisers share: `lanes(i)` for i = 0, 8, 16, … over the part of 0..<n
+    /// that fills whole SIMD8 vectors, then `element(i)` for the rest; each updates its elements
+    /// and returns their Σx² before the update (summed lane-wise, then the tail).
+    @inlinable @inline(__always)
+    static func sweep(count n: Int, _ lanes: (Int) -> SIMD8<Float>, _ element: (Int) -> Float) -> Float {
+        let vectorEnd = n - n % 8
+        var squares = SIMD8<Float>.zero
+        var i = 0
+        while i < vectorEnd { squares += lanes(i); i += 8 }
+        var tail: Float = 0
+        while i < n { tail += element(i); i += 1 }
         return squares.sum() + tail
     }
 }

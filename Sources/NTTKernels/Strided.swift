@@ -80,6 +80,19 @@ public enum Strided {
         }
     }
 
+    /// out[r, j] = row[j] for every r < rows: a bias row repeated down a matrix.
+    public static func repeatRow(_ row: UnsafePointer<Float>, count n: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { copy(row, to: out + r * n, count: n) }
+    }
+
+    /// A copy that stays inline for short runs (a `memmove` call per 5-float window row of an
+    /// im2col, or per 10-float bias row, costs more than the copy).
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        if count > 32 { destination.update(from: source, count: count); return }
+        for i in 0..<count { destination[i] = source[i] }
+    }
+
     /// Σ x[0..<n] with eight independent partial sums (a single running sum is one long
     /// dependency chain and does not vectorise); the order is fixed, so results are reproducible.
     @inlinable
