@@ -2,12 +2,12 @@
 import PackageDescription
 
 // Layering (see ARCHITECTURE.md): kernels → differentiable ops and tape → layers/models →
-// the method (NTK, transfer, pruning, training, data, checkpoints) → the CLI.
+// the method (NTK, transfer, pruning, training, data, checkpoints) → runs and orchestration → the CLI.
 let package = Package(
     name: "NeuralTangentTransfer",
     products: [
         .executable(name: "ntt", targets: ["ntt"]),
-        .library(name: "NeuralTangentTransfer", targets: ["NeuralTangentTransfer"]),
+        .library(name: "NeuralTangentTransfer", targets: ["NeuralTangentTransfer", "NTTRuns"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,8 +22,10 @@ let package = Package(
         .target(name: "NTTLayers", dependencies: ["NTTAutodiff"]),
         .target(name: "NeuralTangentTransfer",
                 dependencies: ["NTTLayers", "NTTAutodiff", "NTTKernels", "CZlib"]),
+        // Runs and orchestration: run folders, transfer/training/kernel/demo runs, experiments, reports.
+        .target(name: "NTTRuns", dependencies: ["NeuralTangentTransfer"]),
         .executableTarget(name: "ntt", dependencies: [
-            "NeuralTangentTransfer",
+            "NTTRuns",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NTTKernelsTests", dependencies: ["NTTKernels"]),
@@ -31,6 +33,7 @@ let package = Package(
         .testTarget(name: "NTTLayersTests", dependencies: ["NTTLayers"]),
         .testTarget(name: "NeuralTangentTransferTests", dependencies: ["NeuralTangentTransfer"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "NTTRunsTests", dependencies: ["NTTRuns"]),
         .testTarget(name: "nttTests", dependencies: ["ntt"]),
     ]
 )

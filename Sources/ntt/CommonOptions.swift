@@ -1,29 +1,22 @@
 import ArgumentParser
 import Foundation
-import NeuralTangentTransfer
+import NTTRuns
 
 /// Options every compute command shares.
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for products and other parallel kernels (default: $OPENBLAS_NUM_THREADS, else the number of cores).")
     var threads: Int?
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    /// The thread budget: --threads, else $OPENBLAS_NUM_THREADS, else the number of cores.
+    var budget: Int {
+        threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil }
+            ?? ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// Applies thread count and allocator settings; call first in `run()`.
-    func apply() { ComputeOptionsValues(threads: threads).apply() }
-}
-
-/// `ComputeOptions` without argument parsing, for code that sets threads itself.
-struct ComputeOptionsValues {
-    let threads: Int?
-
-    func apply() {
-        AllocatorTuning.keepFreedMemory()
-        Parallel.threadCount = threads
-            ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil }
-            ?? ProcessInfo.processInfo.activeProcessorCount
+    /// Runs `body` (the command's one library call) with the thread budget.
+    func run<R>(_ body: () throws -> R) throws -> R {
+        if let threads, threads < 1 { throw NTTError("--threads must be at least 1, got \(threads)") }
+        return try ComputeBudget.run(threads: budget, body)
     }
 }
 
@@ -35,15 +28,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Folder with the dataset's files (default for fashion-mnist: \(DatasetName.fashionMNISTSystemDirectory)).")
     var dataDir: String?
 
-    func validate() throws {
-        guard DatasetName(rawValue: dataset) != nil else {
-            throw ValidationError("unknown --dataset '\(dataset)'; expected one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-    }
-
-    func load() throws -> Dataset {
-        try DatasetLoader.load(dataset, dataDirectory: dataDir)
-    }
+    func load() throws -> Dataset { try DatasetLoader.load(dataset, dataDirectory: dataDir) }
 }
 
 /// Where results go.
@@ -54,26 +39,8 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Replace the output folder if it exists.")
     var overwrite = false
 
-    /// Creates the folder; refuses an existing one unless `--overwrite` (or `resume`).
-    func prepare(resume: Bool = false) throws -> URL {
-        try Self.prepareDirectory(out, overwrite: overwrite, resume: resume)
-    }
+    var url: URL { URL(fileURLWithPath: out) }
 
-    static func prepareDirectory(_ out: String, overwrite: Bool, resume: Bool = false) throws -> URL {
-        let url = URL(fileURLWithPath: out)
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        let exists = fm.fileExists(atPath: url.path, isDirectory: &isDirectory)
-        if resume {
-            guard exists && isDirectory.boolValue else { throw NTTError("--resume: \(url.path) is not a run folder") }
-            return url
-        }
-        if exists {
-            guard overwrite else { throw NTTError("\(url.path) already exists; choose another --out, pass --overwrite, or --resume an interrupted run") }
-            try fm.removeItem(at: url)
-        }
-        do { try fm.createDirectory(at: url, withIntermediateDirectories: true) }
-        catch { throw NTTError("\(url.path): cannot create the folder (\(error.localizedDescription))") }
-        return url
-    }
+    /// Creates the folder for a new run; refuses an existing one unless --overwrite.
+    func create() throws -> RunFolder { try RunFolder.create(url, overwrite: overwrite) }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import NeuralTangentTransfer
-#if canImport(Glibc)
-import Glibc
-#endif
+import NTTRuns
 
 struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,8 +24,8 @@ struct ExperimentCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Datasets (default: fashion-mnist).") var datasets: [String] = []
     @Option(help: "Data folder for every dataset in the grid (or use data_directories in --config).") var dataDir: String?
     @Option(parsing: .upToNextOption, help: "Densities (default: 0.01 0.03 0.1).") var densities: [Double] = []
-    @Option(parsing: .upToNextOption, help: "Initialisations: ntt and pruning methods (default: ntt random snip dense).")
-    var initializations: [String] = []
+    @Option(parsing: .upToNextOption, help: "Initialisations: \(InitializationMethod.names) (default: ntt random snip dense).")
+    var initializations: [InitializationMethod] = []
     @Option(parsing: .upToNextOption, help: "Seeds (default: 0 1 2).") var seeds: [UInt64] = []
     @Option(help: "Pruning scope: layerwise or global (default: layerwise).") var prune: PruningScope?
     @Option(help: "Transfer epochs (default: 20).") var transferEpochs: Int?
@@ -37,25 +34,23 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Training iterations (overrides --train-epochs).") var trainIterations: Int?
     @Option(help: "Evaluate test accuracy every this many training iterations (default: 100).") var evaluateEvery: Int?
     @Option(help: "Cells run at once.") var jobs = 1
-    @Option(help: "Threads in all (split between jobs; default: the number of cores).") var threads: Int?
+    @OptionGroup var compute: ComputeOptions
     @Flag(help: "Write the cell commands and Slurm scripts into DIR/plan instead of running.") var plan = false
     @Option(help: .hidden) var cell: String?  // run one cell in this process (used by the scheduler and by plans)
 
     var gridFlagsGiven: Bool {
-        !models.isEmpty || !datasets.isEmpty || dataDir != nil || !densities.isEmpty || !initializations.isEmpty || !seeds.isEmpty
-            || prune != nil || transferEpochs != nil || transferIterations != nil || trainEpochs != nil || trainIterations != nil
-            || evaluateEvery != nil
+        !models.isEmpty || !datasets.isEmpty || dataDir != nil || !densities.isEmpty || !initializations.isEmpty
+            || !seeds.isEmpty || prune != nil || transferEpochs != nil || transferIterations != nil || trainEpochs != nil
+            || trainIterations != nil || evaluateEvery != nil
     }
 
-    func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if config != nil && gridFlagsGiven { throw ValidationError("--config and grid flags (--models, --densities, …) cannot be combined") }
-    }
-
-    /// The grid from --config or the flags, with defaults for what is not given.
-    func requestedConfig() throws -> ExperimentConfig {
+    /// The grid from --config or the flags (defaults for what is not given); nil to continue the stored one.
+    func requestedConfig() throws -> ExperimentConfig? {
+        if config != nil && gridFlagsGiven {
+            throw NTTError("--config and grid flags (--models, --densities, …) cannot be combined")
+        }
         if let config { return try ExperimentConfig.load(config) }
+        guard gridFlagsGiven || !ExperimentLayout(root: URL(fileURLWithPath: out)).hasConfig else { return nil }
         var c = ExperimentConfig()
         if !models.isEmpty { c.models = models }
         if !datasets.isEmpty { c.datasets = datasets }
@@ -69,46 +64,48 @@ struct ExperimentCommand: ParsableCommand {
         if let trainEpochs { c.trainEpochs = trainEpochs }
         c.trainIterations = trainIterations
         if let evaluateEvery { c.evaluateEvery = evaluateEvery }
-        try c.validate()
         return c
     }
 
     func run() throws {
-        let layout = ExperimentLayout(root: URL(fileURLWithPath: out))
+        let root = URL(fileURLWithPath: out)
         if let cell {
-            try CellRunner(layout: layout, threads: threads).run(cellID: cell)
-            return
-        }
-        let stored = try layout.storedConfig()
-        let grid: ExperimentConfig
-        if let stored, !gridFlagsGiven && config == nil {
-            grid = stored  // `ntt experiment --out DIR` continues the experiment stored there
-        } else {
-            grid = try requestedConfig()
-            if let stored, stored != grid {
-                throw NTTError("\(layout.config.path) describes a different experiment; re-run with the same settings (or just --out) to continue it, or choose another --out")
+            let stop = SignalHandlers.install()  // transfers checkpoint on SIGINT/SIGTERM
+            var bar: ProgressBar? = nil
+            let outcome = try compute.run {
+                try CellRunner(layout: ExperimentLayout(root: root)).run(cellID: cell, stop: stop) { p in
+                    if bar == nil { bar = ProgressBar(total: p.total, label: p.cell) }
+                    bar?.update(p.iteration, status: p.status)
+                }
             }
-        }
-        try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
-        if stored == nil { try AtomicFile.write(try ExperimentConfig.encoder.encode(grid), to: layout.config.path) }
-        if plan {
-            try ExperimentPlan(layout: layout, cells: grid.cells, executable: Self.executablePath).write()
+            bar?.finish()
+            switch outcome {
+            case .alreadyFinished: print("\(cell): already finished")
+            case .finished: print("\(cell): finished")
+            case .interrupted:
+                print("interrupted; checkpoint saved")
+                throw ExitCode(130)
+            }
             return
         }
-        StopFlag.installSignalHandlers()
-        let total = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let scheduler = CellScheduler(layout: layout, cells: grid.cells, jobs: jobs, threadsPerJob: max(1, total / jobs),
-                                      executable: Self.executablePath)
-        let failures = try scheduler.run()
-        let report = try ExperimentReport(root: layout.root)
-        try report.write()
-        print(report.accuracyTable())
-        print("report: \(layout.root.appendingPathComponent("report.html").path) (and report.md, results.csv, results.json)")
-        if StopFlag.interrupt.isSet {
+        let experiment = try Experiment(root: root, requested: try requestedConfig())
+        if plan {
+            print(try experiment.plan(executable: Self.executablePath))
+            return
+        }
+        let stop = SignalHandlers.install()
+        let outcome = try experiment.run(jobs: jobs, threads: compute.budget, executable: Self.executablePath, stop: stop) {
+            FileHandle.standardOutput.write(Data(($0 + "\n").utf8))  // now, not when a pipe's buffer fills
+        }
+        print(outcome.report.accuracyTable())
+        print("report: \(root.appendingPathComponent("report.html").path) (and report.md, results.csv, results.json)")
+        if stop.isSet {
             print("interrupted; run the same command again to continue (finished cells are kept)")
             throw ExitCode(130)
         }
-        if failures > 0 { throw NTTError("\(failures) cell(s) failed; see the logs in \(layout.logs.path); re-run to retry them") }
+        if outcome.failures > 0 {
+            throw NTTError("\(outcome.failures) cell(s) failed; see the logs in \(experiment.layout.logs.path); re-run to retry them")
+        }
     }
 
     static var executablePath: String {
@@ -116,74 +113,6 @@ struct ExperimentCommand: ParsableCommand {
     }
 }
 
-/// Runs one cell in this process: a transfer (resumed from its checkpoint if one exists) or
-/// a training run (restarted if unfinished). Holds the cell's lock throughout; writes
-/// `done.json` last.
-struct CellRunner {
-    let layout: ExperimentLayout
-    let threads: Int?
-
-    func run(cellID: String) throws {
-        guard let grid = try layout.storedConfig() else { throw NTTError("\(layout.root.path) is not an experiment folder (no experiment.json)") }
-        guard let cell = grid.cells.first(where: { $0.id == cellID }) else {
-            throw NTTError("--cell '\(cellID)' is not a cell of \(layout.config.path)")
-        }
-        if layout.isFinished(cell) { print("\(cell.id): already finished"); return }
-        guard let lock = try CellLock(layout.lock(cell)) else { throw NTTError("\(cell.id) is being run by another process") }
-        defer { _ = lock }
-        ComputeOptionsValues(threads: threads).apply()
-        let folder = layout.folder(cell)
-        let dataDirectory = grid.dataDirectory(for: cell.dataset)
-        let dataset = try DatasetLoader.load(cell.dataset, dataDirectory: dataDirectory)
-        switch cell.kind {
-        case .transfer:
-            StopFlag.installSignalHandlers()  // checkpoint on SIGINT/SIGTERM; training cells just stop
-            var c = TransferConfig()
-            c.model = cell.model; c.dataset = cell.dataset; c.dataDirectory = dataDirectory
-            c.density = cell.density; c.seed = cell.seed; c.prune = grid.prune
-            c.epochs = grid.transferEpochs; c.iterations = grid.transferIterations
-            let resume = FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoint.safetensors").path)
-            if !resume { try Self.fresh(folder) }
-            let transfer = try TransferRun(config: c, dataset: dataset, directory: folder)
-            let bar = ProgressBar(total: transfer.totalIterations, label: cell.id)
-            let start = Date()
-            let outcome = try transfer.run(resume: resume) { bar.update($0.iteration, status: String(format: "ntk %.4g", $0.ntkDistance)) }
-            bar.finish()
-            guard outcome == .finished else { print("interrupted; checkpoint saved"); throw ExitCode(130) }
-            let records = try JSONLines.decode(TransferRecord.self, from: Data(contentsOf: folder.appendingPathComponent("metrics.jsonl")))
-            let student = try SparseInitialization.load(folder.path, model: transfer.model)
-            var result = CellResult(cell: cell, iterations: records.last?.iteration ?? 0, seconds: Date().timeIntervalSince(start),
-                                    keptPerLayer: student.keptPerLayer,
-                                    weightsPerLayer: transfer.model.parameterShapes.map { $0.weight.reduce(1, *) })
-            result.ntkDistanceBefore = records.first?.ntkDistance; result.ntkDistanceAfter = records.last?.ntkDistance
-            result.targetDistanceBefore = records.first?.targetDistance; result.targetDistanceAfter = records.last?.targetDistance
-            try result.write(to: layout.done(cell))
-        case .train:
-            try Self.fresh(folder)
-            var source = cell.initialization
-            if let dependency = cell.dependency {
-                guard layout.isFinished(dependency) else { throw NTTError("\(cell.id) needs the transfer cell \(dependency.id), which has not finished") }
-                source = layout.folder(dependency).path
-            }
-            var arguments = ["--dataset", cell.dataset]
-            if let dataDirectory { arguments += ["--data-dir", dataDirectory] }
-            let settings = InitializationSettings(model: cell.model, density: cell.density, seed: cell.seed, prune: grid.prune)
-            let outcome = try TrainCommand.train(initialization: source, options: settings, data: try DataOptions.parse(arguments),
-                                                 directory: folder, dataset: dataset, label: cell.id) { t in
-                t.epochs = grid.trainEpochs; t.iterations = grid.trainIterations; t.evaluateEvery = grid.evaluateEvery
-            }
-            var result = CellResult(cell: cell, iterations: outcome.record.iteration, seconds: outcome.seconds,
-                                    keptPerLayer: outcome.kept, weightsPerLayer: outcome.weights)
-            result.testAccuracy = outcome.record.testAccuracy; result.trainAccuracy = outcome.record.trainAccuracy
-            try result.write(to: layout.done(cell))
-        }
-        print(String(format: "%@: finished", cell.id))
-    }
-
-    /// An empty folder for the cell (a leftover from an unfinished attempt is removed).
-    static func fresh(_ folder: URL) throws {
-        try? FileManager.default.removeItem(at: folder)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
+extension InitializationMethod: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
 }
-

@@ -1,4 +1,5 @@
 import Foundation
+import NTTRuns
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,7 @@ import Glibc
 /// Progress on stderr: one redrawn line with a bar, rate and ETA on a terminal; plain lines
 /// every ~10 s (and at the end) otherwise, so logs stay readable.
 final class ProgressBar {
-    let total: Int
+    var total: Int { didSet { total = max(total, 1) } }
     let label: String
     let start = Date()
     let isTerminal = isatty(STDERR_FILENO) != 0
@@ -29,7 +30,7 @@ final class ProgressBar {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : .nan
         let fraction = Double(done) / Double(total)
-        let text = "\(label) \(done)/\(total) \(String(format: "%.1f", rate)) it/s ETA \(Self.duration(eta))\(status.isEmpty ? "" : " " + status)"
+        let text = "\(label) \(done)/\(total) \(String(format: "%.1f", rate)) it/s ETA \(TimeText.clock(eta))\(status.isEmpty ? "" : " " + status)"
         if isTerminal {
             let width = 24, filled = Int(fraction * Double(width))
             return "\r\u{1B}[2K[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "] " + text
@@ -39,11 +40,5 @@ final class ProgressBar {
 
     func finish() {
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "--:--" }
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NeuralTangentTransfer
+import NTTRuns
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +16,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let root = URL(fileURLWithPath: directory)
-        guard FileManager.default.fileExists(atPath: root.appendingPathComponent("cells").path) else {
+        guard FileManager.default.fileExists(atPath: ExperimentLayout(root: root).cellsRoot.path) else {
             throw NTTError("\(root.path) has no cells/ folder; is it an experiment folder (ntt experiment --out)?")
         }
         let report = try ExperimentReport(root: root)

@@ -1,21 +1,9 @@
 import ArgumentParser
 import Foundation
-import NeuralTangentTransfer
+import NTTRuns
 
-struct TransferCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "transfer",
-        abstract: "Label-free transfer: find a sparse initialisation whose outputs and NTK match a dense teacher's.",
-        discussion: """
-        Writes into --out: config.json, metrics.jsonl (probe metrics every --record-every iterations), \
-        student.safetensors (masked weights, biases, masks), teacher.safetensors, probe.safetensors. \
-        An interrupted run (Ctrl-C, SIGTERM) checkpoints and continues with --resume.
-        """)
-
-    @OptionGroup var compute: ComputeOptions
-    @OptionGroup var data: DataOptions
-    @OptionGroup var output: OutputOptions
-
+/// The transfer's settings as flags (one place that turns flags into a `TransferConfig`).
+struct TransferOptions: ParsableArguments {
     @Option(help: "Model: \(ModelSpec.builtinNames.joined(separator: ", ")), or a spec such as 'dense(300),relu,dense(10)'.")
     var model = "lenet-300-100"
     @Option(help: "Fraction of weights kept, in (0, 1].") var density = 0.03
@@ -30,37 +18,59 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "Record probe metrics every this many iterations.") var recordEvery = 100
     @Option(help: "Pruning scope: layerwise or global.") var prune: PruningScope = .layerwise
     @Option(help: "Initial mask: magnitude or logit-snip.") var initMask: TransferConfig.InitialMask = .magnitude
-    @Option(help: "NTK scope: effective (w⊙m, as the original) or surviving (unpruned weights only).") var kernelScope: KernelScope = .effective
-    @Flag(help: "Continue an interrupted run in --out (same settings).") var resume = false
-    @Option(help: .hidden) var stopAfter: Int?  // testing: behave as if interrupted after this iteration
+    @Option(help: "NTK scope: effective (w⊙m, as the original) or surviving (unpruned weights only).")
+    var kernelScope: KernelScope = .effective
 
-    func run() throws {
-        StopFlag.installSignalHandlers()
-        compute.apply()
+    func config(data: DataOptions) -> TransferConfig {
         var c = TransferConfig()
         c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
         c.density = density; c.seed = seed; c.epochs = epochs; c.iterations = iterations
         c.batchSize = batchSize; c.learningRate = learningRate; c.lambdaKernel = lambdaKernel
         c.lambdaL2 = lambdaL2; c.maskUpdateEvery = maskUpdateEvery; c.recordEvery = recordEvery
         c.prune = prune; c.initialMask = initMask; c.kernelScope = kernelScope
-        try c.validate()
+        return c
+    }
+}
+
+struct TransferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Label-free transfer: find a sparse initialisation whose outputs and NTK match a dense teacher's.",
+        discussion: """
+        Writes into --out: config.json, metrics.jsonl (probe metrics every --record-every iterations), \
+        student.safetensors (masked weights, biases, masks), teacher.safetensors, probe.safetensors. \
+        An interrupted run (Ctrl-C, SIGTERM) checkpoints and continues with --resume.
+        """)
+
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var data: DataOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var settings: TransferOptions
+    @Flag(help: "Continue an interrupted run in --out (same settings).") var resume = false
+    @Option(help: .hidden) var stopAfter: Int?  // testing: behave as if interrupted after this iteration
+
+    func run() throws {
+        let stop = SignalHandlers.install()
+        let config = settings.config(data: data)
+        try config.validate()
         let dataset = try data.load()
-        let directory = try output.prepare(resume: resume)
-        let run = try TransferRun(config: c, dataset: dataset, directory: directory)
+        let folder = resume ? try RunFolder.existing(output.url) : try output.create()
+        let run = try TransferRun(config: config, dataset: dataset, folder: folder)
         let bar = ProgressBar(total: run.totalIterations, label: "transfer")
         let start = Date()
-        var first = Double.nan
-        var last = Double.nan
-        let outcome = try run.run(resume: resume, stopAfter: stopAfter) { p in
-            if first.isNaN { first = p.ntkDistance }
-            last = p.ntkDistance
-            bar.update(p.iteration, status: String(format: "ntk %.4g", p.ntkDistance))
+        var first = Double.nan, last = Double.nan
+        let outcome = try compute.run {
+            try run.run(resume: resume, stop: stop, stopAfter: stopAfter) { p in
+                if first.isNaN { first = p.ntkDistance }
+                last = p.ntkDistance
+                bar.update(p.iteration, status: String(format: "ntk %.4g", p.ntkDistance))
+            }
         }
         bar.finish()
         switch outcome {
         case .finished:
             print(String(format: "done in %.1f s: NTK distance on the probe %.4g → %.4g; results in %@",
-                         Date().timeIntervalSince(start), first, last, directory.path))
+                         Date().timeIntervalSince(start), first, last, folder.path))
         case .interrupted(let t):
             print("interrupted after iteration \(t); state saved. Continue with the same command plus --resume.")
             throw ExitCode(130)

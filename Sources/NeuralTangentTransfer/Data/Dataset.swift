@@ -71,7 +71,22 @@ public struct BatchOrder: Codable, Sendable, Equatable {
     /// The current epoch's permutation (derived state, not saved).
     private var permutation: [Int]? = nil
 
-    enum CodingKeys: String, CodingKey { case count, batchSize = "batch_size", seed, epoch, position }
+    /// The saved state (the permutation is derived); key names follow the file's convention.
+    enum CodingKeys: CodingKey { case count, batchSize, seed, epoch, position }
+
+    /// Reads a saved order and checks it (a hand-edited checkpoint must not trap later).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(Int.self, forKey: .count)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        position = try c.decode(Int.self, forKey: .position)
+        guard batchSize > 0 && count >= batchSize && epoch >= 0 && position >= 0 && position <= count / batchSize else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "batch order fields out of range"))
+        }
+    }
 
     public static func == (a: BatchOrder, b: BatchOrder) -> Bool {
         (a.count, a.batchSize, a.seed, a.epoch, a.position) == (b.count, b.batchSize, b.seed, b.epoch, b.position)

@@ -17,6 +17,9 @@ public enum PruningMethod: String, CaseIterable, Sendable, Codable {
     case random, scaledRandom = "scaled-random", magnitude, snip, logitSnip = "logit-snip"
     case grasp, synflow, ntkSap = "ntk-sap", dense
 
+    /// The names, for help texts and errors.
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
     /// Whether the method needs labelled examples.
     public var needsLabels: Bool { self == .snip || self == .grasp }
     /// Whether the method needs (unlabelled) data at all.

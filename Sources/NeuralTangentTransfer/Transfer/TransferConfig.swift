@@ -54,9 +54,3 @@ public struct TransferConfig: Codable, Sendable, Equatable {
         guard validationFraction > 0 && validationFraction < 1 else { throw NTTError("validation fraction must be in (0, 1), got \(validationFraction)") }
     }
 }
-
-/// A user-facing failure: one line saying what was wrong and, where it helps, what to do.
-public struct NTTError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

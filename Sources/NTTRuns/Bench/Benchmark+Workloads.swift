@@ -1,0 +1,75 @@
+import Foundation
+import NeuralTangentTransfer
+
+extension Benchmark {
+    static func random(_ shape: [Int], seed: UInt64 = 1) -> Tensor {
+        var rng = SeededRandom(seed: seed, stream: "bench")
+        return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.nextNormal()) })
+    }
+
+    static func gemm(_ name: String, m: Int, n: Int, k: Int, transposeA: Bool = false) -> Benchmark {
+        Benchmark(name: name, flops: 2 * Double(m * n * k)) {
+            let a = random(transposeA ? [k, m] : [m, k]), b = random([k, n], seed: 2)
+            return { _ = Tensor.matmul(a, transposeA: transposeA, b) }
+        }
+    }
+
+    /// A built-in model on 28×28×1 inputs with random masks at density 0.03 (1.0 for dense).
+    static func setupModel(_ name: String, density: Double) throws -> (Model, [LayerParameters], [Tensor]) {
+        let model = try Model(spec: ModelSpec.builtin(name, classes: 10)!, imageShape: [28, 28, 1])
+        let params = model.initialize(seed: 0)
+        let masks = MagnitudePruner.masks(weights: params.map(\.weight), density: density, scope: .layerwise)
+        return (model, params, masks)
+    }
+
+    /// Every workload, in the order `ntt bench` runs them.
+    public static var all: [Benchmark] { [
+        gemm("gemm/64x784*784x300", m: 64, n: 300, k: 784),
+        gemm("gemm/320x300*300x320", m: 320, n: 320, k: 300),
+        gemm("gemm/784x64^T*64x300", m: 784, n: 300, k: 64, transposeA: true),
+        Benchmark(name: "conv/lenet5-forward-backward", flops: nil) {
+            let (model, params, _) = try setupModel("lenet5-caffe", density: 1)
+            let x = random([64] + model.inputShape)
+            let y = Tensor.oneHot((0..<64).map { $0 % 10 }, classes: 10)
+            return {
+                let layers = params.count
+                _ = valueAndGradient(at: params.map(\.weight) + params.map(\.bias)) { v in
+                    let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
+                    return Tensor.softmaxCrossEntropy(logits: model.apply(p, to: x), labels: y)
+                }
+            }
+        },
+    ] + ["lenet-300-100", "lenet5-caffe"].flatMap { name in [
+        Benchmark(name: "train-step/\(name)", flops: nil) {
+            let (model, params, masks) = try setupModel(name, density: 1)
+            let x = random([64] + model.inputShape)
+            let y = Tensor.oneHot((0..<64).map { $0 % 10 }, classes: 10)
+            var state = params
+            var step = TrainingStep(model: model, weightDecay: 1e-8, learningRate: 1e-3)
+            return { _ = step(&state, masks: masks, x: x, labels: y) }
+        },
+        Benchmark(name: "ntk/\(name)", flops: nil) {
+            let (model, params, masks) = try setupModel(name, density: 0.03)
+            let x1 = random([32] + model.inputShape), x2 = random([32] + model.inputShape, seed: 2)
+            return { _ = withoutDerivatives { EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2) } }
+        },
+        Benchmark(name: "ntt-step/\(name)", flops: nil) {
+            let (model, params, masks) = try setupModel(name, density: 0.03)
+            let teacher = model.initialize(seed: 1)
+            let x = random([64] + model.inputShape)
+            let x1 = x.slice(rows: 0..<32), x2 = x.slice(rows: 32..<64)
+            let hasConv = model.spec.layers.contains { if case .conv = $0 { return true }; return false }
+            let loss = TransferLoss(lambdaKernel: 1e-3, lambdaL2: hasConv ? 1e-5 : 1e-4, density: 0.03)
+            var weights = params.map(\.weight) + params.map(\.bias)
+            var adam = Adam(learningRate: 5e-4)
+            let layers = params.count
+            return {
+                // One full transfer step: teacher targets, student NTK + loss + gradient, Adam.
+                let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
+                let current = (0..<layers).map { LayerParameters(weight: weights[$0], bias: weights[layers + $0]) }
+                let (_, grads) = loss.valueAndGradient(model: model, parameters: current, masks: masks, x1: x1, x2: x2, targets: targets)
+                adam.update(&weights, gradients: grads.map(\.weight) + grads.map(\.bias))
+            }
+        },
+    ] } }
+}

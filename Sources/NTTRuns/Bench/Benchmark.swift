@@ -1,0 +1,68 @@
+import Foundation
+import NeuralTangentTransfer
+
+/// One timed workload: `setup` builds the inputs once and returns the closure to time.
+public struct Benchmark {
+    public let name: String
+    /// Floating-point operations of one run, when meaningful.
+    public let flops: Double?
+    let setup: () throws -> () -> Void
+
+    /// The median and minimum of one workload.
+    public struct Result: Codable, Sendable {
+        public let name: String
+        public let medianMs: Double
+        public let minMs: Double
+        public let repeats: Int
+        public let gflops: Double?
+    }
+
+    /// What `ntt bench --json` prints.
+    public struct Report: Codable, Sendable {
+        public let benchmarks: [Result]
+        public let threads: Int
+        public let peakMemoryMb: Double?
+        public let tool: String
+
+        public init(benchmarks: [Result], threads: Int, peakMemoryMb: Double?, tool: String) {
+            self.benchmarks = benchmarks; self.threads = threads; self.peakMemoryMb = peakMemoryMb; self.tool = tool
+        }
+    }
+
+    /// Times the workload: warm up for at least 0.3 s (caches, worker threads, CPU clocks), then
+    /// time at least `repeats` runs and at least one second in total.
+    public func measure(repeats: Int) throws -> Result {
+        let body = try setup()
+        let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+        let warmStart = clock()
+        repeat { body() } while clock() - warmStart < 300
+        var times: [Double] = []
+        let start = clock()
+        while times.count < repeats || (clock() - start < 1000 && times.count < 5000) {
+            let t0 = clock()
+            body()
+            times.append(clock() - t0)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        return Result(name: name, medianMs: (median * 1000).rounded() / 1000, minMs: (times[0] * 1000).rounded() / 1000,
+                      repeats: times.count, gflops: flops.map { ($0 / (median * 1e6) * 10).rounded() / 10 })
+    }
+
+    /// The workloads whose names contain `filter` (all without one); an error lists the names.
+    public static func selected(_ filter: String?) throws -> [Benchmark] {
+        let selected = all.filter { filter == nil || $0.name.contains(filter!) }
+        guard !selected.isEmpty else {
+            throw NTTError("--filter '\(filter ?? "")' matches no benchmark; names: \(all.map(\.name).joined(separator: ", "))")
+        }
+        return selected
+    }
+
+    /// VmHWM from /proc/self/status.
+    public static func peakMemoryMB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kb / 1024
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import NeuralTangentTransfer
+
+/// Runs one cell of an experiment in this process: a transfer (resumed from its checkpoint if
+/// one exists) or a training run (restarted if unfinished). Holds the cell's lock throughout;
+/// writes `done.json` last.
+public struct CellRunner {
+    public let layout: ExperimentLayout
+
+    public init(layout: ExperimentLayout) { self.layout = layout }
+
+    /// How a call ended.
+    public enum Outcome: Sendable, Equatable {
+        case finished(CellResult)
+        case alreadyFinished
+        /// A transfer cell stopped on request; its checkpoint is saved.
+        case interrupted
+    }
+
+    public func run(cellID: String, stop: StopFlag? = nil,
+                    progress: (CellProgress) -> Void = { _ in }) throws -> Outcome {
+        guard let grid = try layout.storedConfig() else {
+            throw NTTError("\(layout.root.path) is not an experiment folder (no experiment.json)")
+        }
+        guard let cell = grid.cells.first(where: { $0.id == cellID }) else {
+            throw NTTError("--cell '\(cellID)' is not a cell of \(layout.config.path)")
+        }
+        if layout.isFinished(cell) { return .alreadyFinished }
+        guard let lock = try CellLock(layout.lock(cell)) else { throw NTTError("\(cell.id) is being run by another process") }
+        defer { _ = lock }
+        let folder = RunFolder(layout.folder(cell))
+        let dataDirectory = grid.dataDirectory(for: cell.dataset)
+        let dataset = try DatasetLoader.load(cell.dataset, dataDirectory: dataDirectory)
+        switch cell.kind {
+        case .transfer:
+            var c = TransferConfig()
+            c.model = cell.model; c.dataset = cell.dataset; c.dataDirectory = dataDirectory
+            c.density = cell.density; c.seed = cell.seed; c.prune = grid.prune
+            c.epochs = grid.transferEpochs; c.iterations = grid.transferIterations
+            let resume = folder.contains(TransferRun.checkpointName)
+            if !resume { try Self.fresh(folder) }
+            let transfer = try TransferRun(config: c, dataset: dataset, folder: folder)
+            let start = Date()
+            let outcome = try transfer.run(resume: resume, stop: stop) {
+                progress(CellProgress(cell: cell.id, iteration: $0.iteration, total: $0.total,
+                                      status: String(format: "ntk %.4g", $0.ntkDistance)))
+            }
+            guard outcome == .finished else { return .interrupted }
+            let records = try transfer.records()
+            let student = try ModelCheckpoint.load(folder.file(TransferRun.studentName).path, model: transfer.model)
+            var result = CellResult(cell: cell, iterations: records.last?.iteration ?? 0, seconds: Date().timeIntervalSince(start),
+                                    keptPerLayer: MaskSelection.keptCounts(student.masks ?? []),
+                                    weightsPerLayer: transfer.model.parameterShapes.map { $0.weight.reduce(1, *) })
+            result.ntkDistanceBefore = records.first?.ntkDistance; result.ntkDistanceAfter = records.last?.ntkDistance
+            result.targetDistanceBefore = records.first?.targetDistance; result.targetDistanceAfter = records.last?.targetDistance
+            try folder.writeDone(result)
+            return .finished(result)
+        case .train:
+            try Self.fresh(folder)
+            let source: Initialization
+            switch cell.initialization {
+            case .ntt:
+                let dependency = cell.dependency!
+                guard layout.isFinished(dependency) else {
+                    throw NTTError("\(cell.id) needs the transfer cell \(dependency.id), which has not finished")
+                }
+                source = .transferRun(layout.folder(dependency).path)
+            case .pruning(let method):
+                source = .pruning(method)
+            }
+            var t = TrainConfig()
+            t.model = cell.model; t.dataset = cell.dataset; t.dataDirectory = dataDirectory
+            t.density = cell.density; t.seed = cell.seed; t.prune = grid.prune
+            t.epochs = grid.trainEpochs; t.iterations = grid.trainIterations; t.evaluateEvery = grid.evaluateEvery
+            let run = try TrainingRun(config: TrainingRunConfig(initialization: source, training: t))
+            let outcome = try run.run(dataset: dataset, folder: folder) { p in
+                progress(CellProgress(cell: cell.id, iteration: p.iteration, total: p.total,
+                                      status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? ""))
+            }
+            var result = CellResult(cell: cell, iterations: outcome.record.iteration, seconds: outcome.seconds,
+                                    keptPerLayer: outcome.keptPerLayer, weightsPerLayer: outcome.weightsPerLayer)
+            result.testAccuracy = outcome.record.testAccuracy; result.trainAccuracy = outcome.record.trainAccuracy
+            try folder.writeDone(result)
+            return .finished(result)
+        }
+    }
+
+    /// An empty folder for the cell (a leftover of an unfinished attempt is removed).
+    static func fresh(_ folder: RunFolder) throws {
+        try folder.removeAll()
+        try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import NeuralTangentTransfer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs an experiment's unfinished cells as child processes (`ntt experiment --cell`), up to
+/// `jobs` at once, each cell after the transfer it depends on. Cells locked by another process
+/// (an earlier, killed scheduler's orphan, or another machine) are waited for, not duplicated.
+/// Progress lines go to `say` as they happen; a raised `stop` is passed on to the running cells
+/// once (transfers checkpoint, training cells stop and are redone next time).
+public final class CellScheduler {
+    let layout: ExperimentLayout
+    let cells: [ExperimentCell]
+    let jobs: Int
+    let threadsPerJob: Int
+    let executable: String
+    let stop: StopFlag
+    let say: (String) -> Void
+
+    public init(layout: ExperimentLayout, cells: [ExperimentCell], jobs: Int, threadsPerJob: Int, executable: String,
+                stop: StopFlag, say: @escaping (String) -> Void) {
+        self.layout = layout; self.cells = cells; self.jobs = jobs; self.threadsPerJob = threadsPerJob
+        self.executable = executable; self.stop = stop; self.say = say
+    }
+
+    private struct Running { let cell: ExperimentCell; let process: Process; let started: Date }
+
+    /// Returns the number of cells that failed (their dependants are counted too).
+    public func run() throws -> Int {
+        var pending = cells.filter { !layout.isFinished($0) }
+        let skipped = cells.count - pending.count
+        say("experiment \(layout.root.path): \(cells.count) cells, \(skipped) already finished, \(pending.count) to run, \(jobs) at a time")
+        try FileManager.default.createDirectory(at: layout.logs, withIntermediateDirectories: true)
+        var running: [Running] = []
+        var failed: Set<ExperimentCell> = []
+        var finished = skipped
+        var secondsSpent = 0.0, cellsTimed = 0
+        var stopForwarded = false
+
+        while !pending.isEmpty || !running.isEmpty {
+            if stop.isSet {
+                // Each cell process has its own process group (Foundation's Process does that),
+                // so a Ctrl-C reaches only us: pass it on once. Transfers checkpoint and exit;
+                // training cells stop and are redone next time.
+                if !stopForwarded {
+                    pending.removeAll()
+                    for r in running where r.process.isRunning { kill(r.process.processIdentifier, SIGTERM) }
+                    stopForwarded = true
+                }
+            }
+            // Reap.
+            let ended = running.filter { !$0.process.isRunning }  // one look, so none ends unreaped
+            for r in ended {
+                let seconds = Date().timeIntervalSince(r.started)
+                if r.process.terminationStatus == 0 && layout.isFinished(r.cell) {
+                    finished += 1
+                    secondsSpent += seconds; cellsTimed += 1
+                    let result = try? CellResult.read(layout.done(r.cell))
+                    let summary = result.map(Self.summary) ?? ""
+                    let remaining = Double(pending.count + running.count - 1) * secondsSpent / Double(cellsTimed) / Double(jobs)
+                    say(String(format: "[%d/%d] %@ done %@ (%.0f s; about %@ left)", finished, cells.count, r.cell.id, summary,
+                                 seconds, TimeText.clock(remaining)))
+                } else if stop.isSet {
+                    say("\(r.cell.id): stopped")
+                } else {
+                    failed.insert(r.cell)
+                    say("\(r.cell.id): FAILED (exit \(r.process.terminationStatus)): \(Self.lastLine(of: layout.log(r.cell)))")
+                }
+            }
+            let endedIDs = Set(ended.map(\.process.processIdentifier))
+            running.removeAll { endedIDs.contains($0.process.processIdentifier) }
+            // Launch what is ready.
+            var index = 0
+            while running.count < jobs && index < pending.count && !stop.isSet {
+                let cell = pending[index]
+                if let dependency = cell.dependency, failed.contains(dependency) {
+                    failed.insert(cell)
+                    say("\(cell.id): skipped, its transfer \(dependency.id) failed")
+                    pending.remove(at: index)
+                    continue
+                }
+                let dependencyReady = cell.dependency.map(layout.isFinished) ?? true
+                if layout.isFinished(cell) {  // finished meanwhile by another process
+                    finished += 1
+                    pending.remove(at: index)
+                } else if dependencyReady && !CellLock.isHeld(layout.lock(cell)) {
+                    running.append(Running(cell: cell, process: try launch(cell), started: Date()))
+                    pending.remove(at: index)
+                } else {
+                    index += 1
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return failed.count
+    }
+
+    private func launch(_ cell: ExperimentCell) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["experiment", "--out", layout.root.path, "--cell", cell.id, "--threads", String(threadsPerJob)]
+        let log = layout.log(cell)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        do { try process.run() } catch { throw NTTError("cannot start \(executable): \(error.localizedDescription)") }
+        try? handle.close()
+        return process
+    }
+
+    static func summary(_ r: CellResult) -> String {
+        if let a = r.testAccuracy { return String(format: "test %.2f%%", a * 100) }
+        if let before = r.ntkDistanceBefore, let after = r.ntkDistanceAfter {
+            return String(format: "NTK distance %.4g → %.4g", before, after)
+        }
+        return ""
+    }
+
+    static func lastLine(of url: URL) -> String {
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last.map(String.init) ?? "(no output; see \(url.path))"
+    }
+}

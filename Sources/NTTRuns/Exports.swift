@@ -1,0 +1,2 @@
+// A Swift user imports NTTRuns and gets the method (NeuralTangentTransfer) with it.
+@_exported import NeuralTangentTransfer

@@ -1,0 +1,18 @@
+import NeuralTangentTransfer
+
+/// Settings of a prune run: a pruning-at-init method applied to a fresh initialisation.
+public struct PruneConfig: Codable, Sendable, Equatable {
+    public var method: PruningMethod
+    public var model: String = "lenet-300-100"
+    public var dataset: String = DatasetName.fashionMNIST.rawValue
+    public var dataDirectory: String? = nil
+    public var density: Double = 0.03
+    public var seed: UInt64 = 0
+    public var prune: PruningScope = .layerwise
+
+    public init(method: PruningMethod) { self.method = method }
+
+    public func validate() throws(NTTError) {
+        guard density > 0 && density <= 1 else { throw NTTError("--density must be in (0, 1], got \(density)") }
+    }
+}

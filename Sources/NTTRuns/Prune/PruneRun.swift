@@ -1,0 +1,30 @@
+import NeuralTangentTransfer
+
+/// Prunes a fresh initialisation with one method and writes it as `init.safetensors` (SPEC §5
+/// names) with `config.json`; `ntt train --init FOLDER` starts from it.
+public struct PruneRun {
+    public static let outputName = "init.safetensors"
+    public let config: PruneConfig
+
+    public init(config: PruneConfig) throws {
+        try config.validate()
+        self.config = config
+    }
+
+    /// Returns the initialisation written (its `keptPerLayer` and the model's weight counts).
+    public func run(dataset: Dataset, folder: RunFolder) throws -> (initialization: SparseInitialization, weightsPerLayer: [Int]) {
+        let c = config
+        let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes), imageShape: dataset.imageShape)
+        let sparse = try Initialization.pruning(c.method).resolve(model: model, density: c.density, scope: c.prune,
+                                                                  seed: c.seed) { dataset.pruningBatch(for: model) }
+        let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }
+        try folder.writeModel(sparse.parameters, masks: sparse.masks,
+                              metadata: ["model": model.spec.description, "method": c.method.rawValue,
+                                         "density": String(c.density), "scope": c.prune.rawValue, "seed": String(c.seed),
+                                         "tool": "ntt \(NTTVersion.current)"],
+                              to: Self.outputName)
+        try folder.writeConfig(c, info: RunInfo(resolvedModel: model.spec.description, keptPerLayer: sparse.keptPerLayer,
+                                                weightsPerLayer: weights))
+        return (sparse, weights)
+    }
+}

@@ -1,0 +1,296 @@
+import Foundation
+import NeuralTangentTransfer
+
+/// Aggregates an experiment's finished cells (every `done.json` under `cells/`, from however
+/// many machines) into `report.md`, a self-contained `report.html`, `figures/*.svg`,
+/// `results.csv` and `results.json`. Markdown and HTML are rendered from one `ReportDocument`.
+public struct ExperimentReport {
+    public let root: URL
+    public let trains: [(folder: URL, result: CellResult)]
+    public let transfers: [(folder: URL, result: CellResult)]
+    /// Mean and std of the final test accuracy per model, dataset, initialisation and density.
+    public private(set) var summaries: [Summary] = []
+
+    public init(root: URL) throws {
+        self.root = root
+        let all = try CellResult.all(under: ExperimentLayout(root: root).cellsRoot)
+        trains = all.filter { $0.result.cell.kind == .train }
+        transfers = all.filter { $0.result.cell.kind == .transfer }
+        summaries = makeSummaries()
+    }
+
+    /// Mean and sample standard deviation over seeds.
+    public struct Summary: Codable, Equatable, Sendable {
+        public var model: String, dataset: String
+        public var initialization: InitializationMethod
+        public var density: Double
+        public var seeds: Int
+        public var testAccuracyMean: Double, testAccuracyStd: Double
+    }
+
+    public static func meanAndStd(_ values: [Double]) -> (mean: Double, std: Double) {
+        guard !values.isEmpty else { return (.nan, .nan) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        guard values.count > 1 else { return (mean, 0) }
+        let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)
+        return (mean, variance.squareRoot())
+    }
+
+    struct Setting: Hashable, Comparable {
+        let model: String, dataset: String
+        static func < (a: Setting, b: Setting) -> Bool { (a.model, a.dataset) < (b.model, b.dataset) }
+    }
+
+    var settings: [Setting] {
+        Set((trains + transfers).map { Setting(model: $0.result.cell.model, dataset: $0.result.cell.dataset) }).sorted()
+    }
+
+    /// Initialisations in a stable order: ntt first, dense last, the rest as in the method list.
+    func initializations(_ s: Setting) -> [InitializationMethod] {
+        let present = Set(trains.filter { matches($0.result.cell, s) }.map(\.result.cell.initialization))
+        return InitializationMethod.all.filter(present.contains)
+    }
+
+    func matches(_ c: ExperimentCell, _ s: Setting) -> Bool { c.model == s.model && c.dataset == s.dataset }
+
+    private func makeSummaries() -> [Summary] {
+        var out: [Summary] = []
+        for s in settings {
+            for i in initializations(s) {
+                let cells = trains.filter { matches($0.result.cell, s) && $0.result.cell.initialization == i }
+                for d in Set(cells.map(\.result.cell.density)).sorted() {
+                    let values = cells.filter { $0.result.cell.density == d }.compactMap(\.result.testAccuracy)
+                    let (m, sd) = Self.meanAndStd(values)
+                    out.append(Summary(model: s.model, dataset: s.dataset, initialization: i, density: d, seeds: values.count,
+                                       testAccuracyMean: m, testAccuracyStd: sd))
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: Tables
+
+    /// The accuracy tables as Markdown, one per model and dataset under a caption line.
+    public func accuracyTable() -> String {
+        let text = settings.map { s in
+            accuracyTable(for: s).map { "\(s.model) on \(s.dataset): final test accuracy (%), mean ± std over seeds (n)\n\n"
+                + $0.markdown + "\n" } ?? ""
+        }.joined()
+        return text.isEmpty ? "no finished training cells yet\n" : text
+    }
+
+    /// Mean ± std test accuracy (initialisations × densities) of one model and dataset, or nil if
+    /// none of its training cells finished.
+    func accuracyTable(for s: Setting) -> ReportTable? {
+        let rows = summaries.filter { $0.model == s.model && $0.dataset == s.dataset }
+        guard !rows.isEmpty else { return nil }
+        let densities = Set(rows.filter { !$0.initialization.isDense }.map(\.density)).sorted()
+        var table = ReportTable(header: ["initialisation"] + densities.map { "d = \($0)" })
+        for i in initializations(s) {
+            let cells = densities.map { d -> String in
+                guard let r = rows.first(where: { $0.initialization == i && ($0.density == d || i.isDense) }) else { return "–" }
+                return String(format: "%.2f ± %.2f (%d)", r.testAccuracyMean * 100, r.testAccuracyStd * 100, r.seeds)
+            }
+            table.rows.append([i.name + (i.isDense ? " (d = 1)" : "")] + cells)
+        }
+        return table
+    }
+
+    /// Kept weights per layer at each density (first seed); initialisations with identical
+    /// counts share a row.
+    func keptTable(_ s: Setting) -> ReportTable {
+        var table = ReportTable(header: ["density", "initialisations", "kept / weights per layer"])
+        let cells = (trains + transfers).map(\.result).filter {
+            matches($0.cell, s) && !($0.cell.kind == .train && $0.cell.initialization == .ntt)
+        }
+        let order = InitializationMethod.all
+        for d in Set(cells.map(\.cell.density)).sorted() {
+            var rows: [(kept: String, names: [InitializationMethod])] = []
+            for r in cells.filter({ $0.cell.density == d }).sorted(by: { $0.cell.seed < $1.cell.seed }) {
+                let name = r.cell.initialization
+                let kept = zip(r.keptPerLayer, r.weightsPerLayer).map { "\($0)/\($1)" }.joined(separator: ", ")
+                if rows.contains(where: { $0.names.contains(name) }) { continue }  // first seed only
+                if let i = rows.firstIndex(where: { $0.kept == kept }) { rows[i].names.append(name) } else { rows.append((kept, [name])) }
+            }
+            for row in rows {
+                let names = row.names.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }
+                table.rows.append([String(d), names.map(\.name).joined(separator: ", "), row.kept])
+            }
+        }
+        return table
+    }
+
+    func transferTable(_ s: Setting) -> ReportTable {
+        var table = ReportTable(header: ["density", "seeds", "iterations", "NTK distance before → after",
+                                         "output distance before → after", "time per run"])
+        let cells = transfers.filter { matches($0.result.cell, s) }.map(\.result)
+        for d in Set(cells.map(\.cell.density)).sorted() {
+            let mine = cells.filter { $0.cell.density == d }
+            func mean(_ k: KeyPath<CellResult, Double?>) -> Double { Self.meanAndStd(mine.compactMap { $0[keyPath: k] }).mean }
+            table.rows.append([
+                String(d), String(mine.count), String(mine.first?.iterations ?? 0),
+                String(format: "%.4g → %.4g (%.1f× lower)", mean(\.ntkDistanceBefore), mean(\.ntkDistanceAfter),
+                       mean(\.ntkDistanceBefore) / mean(\.ntkDistanceAfter)),
+                String(format: "%.4g → %.4g", mean(\.targetDistanceBefore), mean(\.targetDistanceAfter)),
+                String(format: "%.0f s", Self.meanAndStd(mine.map(\.seconds)).mean),
+            ])
+        }
+        return table
+    }
+
+    /// One row per finished training cell.
+    public func resultsTable() -> ReportTable {
+        var table = ReportTable(header: ["model", "dataset", "initialization", "density", "seed", "test_accuracy",
+                                         "train_accuracy", "iterations", "seconds", "kept", "weights"])
+        for (_, r) in trains {
+            table.rows.append([r.cell.model, r.cell.dataset, r.cell.initialization.name, String(r.cell.density),
+                               String(r.cell.seed), r.testAccuracy.map { String($0) } ?? "",
+                               r.trainAccuracy.map { String($0) } ?? "", String(r.iterations), String(format: "%.2f", r.seconds),
+                               String(r.keptPerLayer.reduce(0, +)), String(r.weightsPerLayer.reduce(0, +))])
+        }
+        return table
+    }
+
+    public func csv() -> String { resultsTable().csv }
+
+    // MARK: Figures
+
+    func accuracyVsDensity(_ s: Setting) -> SVGPlot {
+        var plot = SVGPlot(title: "\(s.model) on \(s.dataset): accuracy after training",
+                           xLabel: "density (fraction of weights kept, log scale)",
+                           yLabel: "final test accuracy (%)", xLog: true)
+        plot.yLimit = 100
+        let rows = summaries.filter { $0.model == s.model && $0.dataset == s.dataset }
+        let densities = rows.filter { !$0.initialization.isDense }.map(\.density)
+        for i in initializations(s) {
+            let mine = rows.filter { $0.initialization == i }
+            if i.isDense, let r = mine.first, let lo = densities.min(), let hi = densities.max() {
+                plot.series.append(.init(name: "dense (d = 1)", points: [lo, hi].map { .init(x: $0, y: r.testAccuracyMean * 100) },
+                                         dashed: true, markers: false))
+            } else {
+                plot.series.append(.init(name: i.name, points: mine.map {
+                    .init(x: $0.density, y: $0.testAccuracyMean * 100, error: $0.testAccuracyStd * 100)
+                }))
+            }
+        }
+        return plot
+    }
+
+    /// Reads a cell's metrics; the error names the file.
+    func metrics<T: Decodable>(_ type: T.Type, of folder: URL) throws -> [T] {
+        try RunFolder(folder).readMetrics(type)
+    }
+
+    /// Mean test accuracy over seeds at each evaluation, per initialisation, at one density
+    /// (dense included). Periodic points use a fixed 2000-example test subset; the last the whole set.
+    func accuracyVsIteration(_ s: Setting, density: Double) throws -> SVGPlot {
+        var plot = SVGPlot(title: "\(s.model) on \(s.dataset), density \(density): training", xLabel: "training iteration",
+                           yLabel: "test accuracy (%)")
+        plot.yLimit = 100
+        for i in initializations(s) {
+            let cells = trains.filter {
+                matches($0.result.cell, s) && $0.result.cell.initialization == i && ($0.result.cell.density == density || i.isDense)
+            }
+            let curves = try cells.map { try metrics(TrainRecord.self, of: $0.folder) }
+            plot.series.append(.init(name: i.name, points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.testAccuracy * 100) } }),
+                                     dashed: i.isDense, markers: false))
+        }
+        return plot
+    }
+
+    func transferDistances(_ s: Setting) throws -> SVGPlot {
+        var plot = SVGPlot(title: "\(s.model) on \(s.dataset): transfer, on the probe batch (mean over seeds)",
+                           xLabel: "transfer iteration", yLabel: "distance to the teacher (log scale)", yLog: true)
+        let cells = transfers.filter { matches($0.result.cell, s) }
+        for (k, d) in Set(cells.map(\.result.cell.density)).sorted().enumerated() {
+            let curves = try cells.filter { $0.result.cell.density == d }.map { try metrics(TransferRecord.self, of: $0.folder) }
+            plot.series.append(.init(name: "NTK, d = \(d)", points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.ntkDistance) } }),
+                                     markers: false, color: k))
+            plot.series.append(.init(name: "output, d = \(d)",
+                                     points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.targetDistance) } }),
+                                     dashed: true, markers: false, color: k))
+        }
+        return plot
+    }
+
+    /// The mean over curves at the iterations all of them share.
+    static func meanCurve(_ curves: [[(Int, Double)]]) -> [SVGPlot.Point] {
+        guard let first = curves.first else { return [] }
+        let shared = curves.dropFirst().reduce(Set(first.map(\.0))) { $0.intersection($1.map(\.0)) }
+        return shared.sorted().map { t in
+            let values = curves.map { c in c.first { $0.0 == t }!.1 }
+            return SVGPlot.Point(x: Double(t), y: values.reduce(0, +) / Double(values.count))
+        }
+    }
+
+    /// Figures in display order, with file names.
+    func figures() throws -> [(section: Setting, file: String, plot: SVGPlot)] {
+        var out: [(Setting, String, SVGPlot)] = []
+        for (n, s) in settings.enumerated() {
+            let prefix = settings.count > 1 ? "\(n + 1)-" : ""
+            if trains.contains(where: { matches($0.result.cell, s) }) {
+                out.append((s, prefix + "accuracy-vs-density.svg", accuracyVsDensity(s)))
+                let densities = Set(trains.filter { matches($0.result.cell, s) && !$0.result.cell.initialization.isDense }
+                    .map(\.result.cell.density)).sorted()
+                for d in densities { out.append((s, prefix + "accuracy-vs-iteration-d\(d).svg", try accuracyVsIteration(s, density: d))) }
+            }
+            if transfers.contains(where: { matches($0.result.cell, s) }) {
+                out.append((s, prefix + "transfer-distances.svg", try transferDistances(s)))
+            }
+        }
+        return out
+    }
+
+    // MARK: Files
+
+    struct ResultsFile: Codable {
+        var summary: [Summary]
+        var train: [CellResult]
+        var transfer: [CellResult]
+        var toolVersion = NTTVersion.current
+    }
+
+    /// The report as one document (figures rendered), for Markdown and HTML alike.
+    func document(figures: [(section: Setting, file: String, title: String, svg: String)]) -> ReportDocument {
+        var doc = ReportDocument(title: "Experiment report")
+        doc.blocks.append(.paragraph("\(trains.count) training cells and \(transfers.count) transfer cells finished "
+                                     + "(as of \(ISO8601DateFormatter().string(from: Date())), ntt \(NTTVersion.current))."))
+        for s in settings {
+            doc.blocks.append(.heading(level: 2, text: "\(s.model) on \(s.dataset)"))
+            if let table = accuracyTable(for: s) {
+                doc.blocks += [.heading(level: 3, text: "Final test accuracy"),
+                               .paragraph("Mean ± std over seeds (number of seeds)."), .table(table)]
+            }
+            if transfers.contains(where: { matches($0.result.cell, s) }) {
+                doc.blocks += [.heading(level: 3, text: "Transfer"), .table(transferTable(s))]
+            }
+            let kept = keptTable(s)
+            if !kept.rows.isEmpty { doc.blocks += [.heading(level: 3, text: "Kept weights per layer (first seed)"), .table(kept)] }
+            doc.blocks.append(.heading(level: 3, text: "Figures"))
+            for f in figures where f.section == s { doc.blocks.append(.figure(title: f.title, file: "figures/" + f.file, svg: f.svg)) }
+        }
+        doc.blocks.append(.paragraph("Periodic accuracies during training are on fixed 2000-example subsets; final accuracies "
+                                     + "on the whole test set. Distances are on the transfer run's probe batch. Raw numbers: "
+                                     + "results.csv, results.json; every cell's files: cells/."))
+        return doc
+    }
+
+    /// Writes every output atomically; returns the HTML report's path. Everything is computed
+    /// (every metrics file read) before the first file is written.
+    @discardableResult
+    public func write() throws -> URL {
+        let figures = try figures().map { (section: $0.section, file: $0.file, title: $0.plot.title, svg: $0.plot.render()) }
+        let doc = document(figures: figures)
+        let results = ResultsFile(summary: summaries, train: trains.map(\.result), transfer: transfers.map(\.result))
+        let resultsJSON = try RunJSON.encoder.encode(results)
+        let folder = RunFolder(root)
+        let figuresFolder = try folder.subfolder("figures")
+        for f in figures { try AtomicFile.writeText(f.svg, to: figuresFolder.file(f.file).path) }
+        try folder.writeText(csv(), to: "results.csv")
+        try AtomicFile.write(resultsJSON, to: folder.file("results.json").path)
+        try folder.writeText(doc.markdown, to: "report.md")
+        try folder.writeText(doc.html, to: "report.html")
+        return folder.file("report.html")
+    }
+}

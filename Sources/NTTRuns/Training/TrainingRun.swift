@@ -1,0 +1,51 @@
+import Foundation
+import NeuralTangentTransfer
+
+/// A supervised run (SPEC §3) from an `Initialization`: resolves the model and the sparse
+/// initialisation, trains with fixed masks, and writes `config.json`, `metrics.jsonl` (one
+/// record every `evaluateEvery` iterations; the last on the whole sets) and `model.safetensors`.
+public struct TrainingRun {
+    public static let outputName = "model.safetensors"
+
+    public let config: TrainingRunConfig
+
+    public init(config: TrainingRunConfig) throws {
+        try config.validate()
+        self.config = config
+    }
+
+    /// What a finished run reports.
+    public struct Outcome: Sendable {
+        public var record: TrainRecord
+        public var seconds: Double
+        public var keptPerLayer: [Int]
+        public var weightsPerLayer: [Int]
+    }
+
+    /// Trains on `dataset` (the one the config names, loaded by the caller) into `folder`.
+    public func run(dataset: Dataset, folder: RunFolder,
+                    progress: (Trainer.Progress) -> Void = { _ in }) throws -> Outcome {
+        let c = config.training
+        let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes), imageShape: dataset.imageShape)
+        let trainer = try Trainer(config: c, model: model, dataset: dataset)
+        let sparse = try config.initialization.resolve(model: model, density: c.density, scope: c.prune, seed: c.seed) {
+            dataset.pruningBatch(for: model)
+        }
+        try Trainer.checkMasks(sparse.masks)
+        let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }
+        try folder.writeConfig(config, info: RunInfo(resolvedModel: model.spec.description, keptPerLayer: sparse.keptPerLayer,
+                                                     weightsPerLayer: weights, totalIterations: trainer.totalIterations))
+        let metrics = try folder.metrics()
+        let start = Date()
+        let result = try trainer.run(parameters: sparse.parameters, masks: sparse.masks,
+                                     record: { try metrics.append($0) }, progress: progress)
+        try metrics.synchronize()
+        let metadata = ["model": model.spec.description, "input_shape": model.inputShape.map(String.init).joined(separator: ","),
+                        "initialization": config.initialization.description, "density": String(c.density),
+                        "seed": String(c.seed), "tool": "ntt \(NTTVersion.current)",
+                        "test_accuracy": String(result.record.testAccuracy)]
+        try folder.writeModel(result.parameters, masks: sparse.masks, metadata: metadata, to: Self.outputName)
+        return Outcome(record: result.record, seconds: Date().timeIntervalSince(start), keptPerLayer: sparse.keptPerLayer,
+                       weightsPerLayer: weights)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import NeuralTangentTransfer
+
+/// The label-free transfer phase (SPEC §2): fit a sparse student's outputs and NTK to a dense
+/// teacher's on unlabelled batches, re-pruning by magnitude every `maskUpdateEvery` iterations.
+///
+/// Its run folder holds `config.json`, `metrics.jsonl`, `student.safetensors` (masked weights,
+/// biases, masks), `teacher.safetensors`, `probe.safetensors`, and while it runs
+/// `checkpoint.safetensors` (everything needed to resume exactly).
+public struct TransferRun {
+    public let config: TransferConfig
+    public let folder: RunFolder
+    public let model: Model
+    let data: LabeledImages
+    let probe: Tensor
+
+    public static let studentName = "student.safetensors"
+    public static let teacherName = "teacher.safetensors"
+    public static let probeName = "probe.safetensors"
+    public static let checkpointName = "checkpoint.safetensors"
+
+    /// How a call to `run` ended.
+    public enum Outcome: Sendable, Equatable {
+        case finished
+        /// Stopped early (a stop request or `stopAfter`); state is checkpointed and a resumed run continues.
+        case interrupted(atIteration: Int)
+    }
+
+    /// Sets up the run: resolves the model, splits off the probe. Writes nothing.
+    ///
+    /// - Parameter dataset: the loaded dataset named in `config` (tests pass synthetic data).
+    public init(config: TransferConfig, dataset: Dataset, folder: RunFolder) throws {
+        try config.validate()
+        self.config = config
+        self.folder = folder
+        let spec = try ModelSpec.resolve(config.model, classes: dataset.classes)
+        model = try Model(spec: spec, imageShape: dataset.imageShape)
+        // The probe needs `batchSize` held-out inputs; small datasets get a larger split.
+        let fraction = max(config.validationFraction, Double(config.batchSize) / Double(max(dataset.train.count, 1)))
+        let (train, validation) = dataset.train.split(validationFraction: fraction, seed: config.seed)
+        guard validation.count >= config.batchSize else {
+            throw NTTError("the validation split has \(validation.count) inputs but the probe needs --batch-size = "
+                           + "\(config.batchSize); use a larger dataset or smaller batch")
+        }
+        guard train.count >= config.batchSize else {
+            throw NTTError("the training split has \(train.count) inputs, fewer than --batch-size = \(config.batchSize)")
+        }
+        data = train
+        probe = model.prepare(validation.batch(Array(0..<config.batchSize)).images)
+    }
+
+    /// Total iterations of the run.
+    public var totalIterations: Int {
+        config.iterations ?? config.epochs * (data.count / config.batchSize)
+    }
+
+    /// Mutable state of the optimisation; everything a resumed run needs.
+    struct State {
+        var iteration: Int
+        var weights: [Tensor]
+        var biases: [Tensor]
+        var masks: [Tensor]
+        var adam: Adam
+        var order: BatchOrder
+        /// Length of `metrics.jsonl` at this state; a resumed run cuts the file back to it.
+        var metricsBytes: Int
+
+        var parameters: [LayerParameters] { zip(weights, biases).map { LayerParameters(weight: $0, bias: $1) } }
+    }
+
+    /// Runs (or resumes) the transfer until the end or a stop request.
+    ///
+    /// - Parameters:
+    ///   - resume: continue from `checkpoint.safetensors` in the folder.
+    ///   - stop: checked between iterations; when set, the run checkpoints and returns `.interrupted`.
+    ///   - stopAfter: testing hook: checkpoint and stop after this iteration, as if interrupted.
+    ///   - checkpointInterval: seconds between periodic checkpoints.
+    public func run(resume: Bool = false, stop: StopFlag? = nil, stopAfter: Int? = nil,
+                    checkpointInterval: Double = 180, progress: (TransferProgress) -> Void = { _ in }) throws -> Outcome {
+        let teacher = model.initialize(seed: config.seed)
+        let loss = TransferLoss(lambdaKernel: config.lambdaKernel, lambdaL2: config.effectiveLambdaL2(for: model),
+                                density: Float(config.density), scope: config.kernelScope)
+        let half = config.batchSize / 2
+        let probe1 = probe.slice(rows: 0..<half), probe2 = probe.slice(rows: half..<config.batchSize)
+        let probeTargets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: probe1, x2: probe2)
+        let total = totalIterations
+
+        var state: State
+        if resume {
+            state = try loadCheckpoint()
+        } else {
+            try folder.writeConfig(config, info: info)
+            state = State(iteration: 0, weights: teacher.map(\.weight), biases: teacher.map(\.bias),
+                          masks: try initialMasks(teacher), adam: Adam(learningRate: config.learningRate),
+                          order: BatchOrder(count: data.count, batchSize: config.batchSize, seed: config.seed),
+                          metricsBytes: 0)
+        }
+        let metrics = try folder.metrics(keepingFirst: state.metricsBytes)
+        var lastNTK = Double.nan
+        func record(_ s: inout State) throws {
+            let terms = withoutDerivatives {
+                loss.evaluate(model: model, parameters: s.parameters, masks: s.masks, x1: probe1, x2: probe2,
+                              targets: probeTargets)
+            }
+            let r = TransferRecord(iteration: s.iteration, terms: terms)
+            guard r.transferLoss.isFinite else {
+                throw NTTError("the transfer loss became \(r.transferLoss) at iteration \(s.iteration); try a smaller --lr")
+            }
+            try metrics.append(r)
+            s.metricsBytes = metrics.bytes
+            lastNTK = r.ntkDistance
+        }
+        if state.iteration == 0 { try record(&state) }
+        var lastCheckpoint = Date()
+        progress(TransferProgress(iteration: state.iteration, total: total, ntkDistance: lastNTK))
+
+        while state.iteration < total {
+            let indices = state.order.next()
+            let x = model.prepare(data.batch(indices).images)
+            let x1 = x.slice(rows: 0..<half), x2 = x.slice(rows: half..<config.batchSize)
+            let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
+            let (terms, grads) = loss.valueAndGradient(model: model, parameters: state.parameters, masks: state.masks,
+                                                       x1: x1, x2: x2, targets: targets)
+            guard terms.total.scalar.isFinite else {
+                throw NTTError("the transfer loss became \(terms.total.scalar) at iteration \(state.iteration + 1); "
+                               + "try a smaller --lr")
+            }
+            var tensors = state.weights + state.biases
+            state.adam.update(&tensors, gradients: grads.map(\.weight) + grads.map(\.bias))
+            let layers = state.weights.count
+            state.weights = Array(tensors[0..<layers])
+            state.biases = Array(tensors[layers...])
+            state.iteration += 1
+            let t = state.iteration
+            if t % config.maskUpdateEvery == 0 && t <= total - config.maskUpdateEvery {
+                state.masks = MagnitudePruner.masks(weights: state.weights, density: config.density, scope: config.prune)
+            }
+            if t % config.recordEvery == 0 || t == total { try record(&state) }
+            progress(TransferProgress(iteration: t, total: total, ntkDistance: lastNTK))
+
+            let stopping = (stop?.isSet ?? false) || stopAfter == t
+            if t < total && (stopping || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval) {
+                try metrics.synchronize()
+                try saveCheckpoint(state)
+                lastCheckpoint = Date()
+                if stopping { return .interrupted(atIteration: t) }
+            }
+        }
+        try metrics.synchronize()
+        try writeResults(state, teacher: teacher)
+        try? FileManager.default.removeItem(at: folder.file(Self.checkpointName))
+        return .finished
+    }
+
+    /// The probe records of a finished run.
+    public func records() throws -> [TransferRecord] { try folder.readMetrics(TransferRecord.self) }
+
+    var info: RunInfo {
+        RunInfo(resolvedModel: model.spec.description, totalIterations: totalIterations,
+                lambdaL2Effective: Double(config.effectiveLambdaL2(for: model)))
+    }
+
+    func initialMasks(_ teacher: [LayerParameters]) throws -> [Tensor] {
+        switch config.initialMask {
+        case .magnitude:
+            return MagnitudePruner.masks(weights: teacher.map(\.weight), density: config.density, scope: config.prune)
+        case .logitSnip:
+            // SPEC §2: scores on 128 training inputs.
+            let count = min(128, data.count)
+            let x = model.prepare(data.batch(Array(0..<count)).images)
+            return LogitSnipPruner.masks(model: model, parameters: teacher, inputs: x, density: config.density,
+                                         scope: config.prune)
+        }
+    }
+}

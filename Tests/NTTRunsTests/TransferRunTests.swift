@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import NeuralTangentTransfer
+@testable import NTTRuns
+
+/// The transfer loop end to end on small synthetic data: files, records, and exact resume.
+struct TransferRunTests {
+    static func dataset() -> Dataset {
+        var o = SyntheticDataset.Options()
+        o.imageShape = [6, 6, 1]; o.classes = 3; o.trainCount = 1200; o.testCount = 50
+        return DatasetLoader.standardised(SyntheticDataset.make(o))
+    }
+
+    static func config() -> TransferConfig {
+        var c = TransferConfig()
+        c.model = "dense(12),relu,dense(3)"
+        c.dataset = "synthetic"
+        c.density = 0.3
+        c.iterations = 25
+        c.batchSize = 8
+        c.maskUpdateEvery = 10
+        c.recordEvery = 10
+        c.validationFraction = 0.02
+        c.seed = 5
+        return c
+    }
+
+    static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ntt-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static let outputs = ["config.json", "metrics.jsonl", "student.safetensors", "teacher.safetensors", "probe.safetensors"]
+
+    @Test func writesRecordsAndFiles() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try TransferRun(config: Self.config(), dataset: Self.dataset(), folder: RunFolder(dir))
+        #expect(try run.run() == .finished)
+        for f in Self.outputs { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)") }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint.safetensors").path))
+        let records = try RunFolder(dir).readMetrics(TransferRecord.self)
+        #expect(records.map(\.iteration) == [0, 10, 20, 25])
+        #expect(records.last!.ntkDistance < records.first!.ntkDistance)
+        let student = try SafeTensors.read(dir.appendingPathComponent("student.safetensors").path)
+        let masks = (0..<2).map { student.tensors[TensorNames.mask($0)]! }
+        #expect(MaskSelection.keptCounts(masks) == [Int((0.3 * 36 * 12).rounded()), Int((0.3 * 12 * 3).rounded())])
+        // Saved weights are the masked weights.
+        for i in 0..<2 {
+            let w = student.tensors[TensorNames.weight(i)]!
+            #expect(zip(w.scalars, masks[i].scalars).allSatisfy { $1 == 1 || $0 == 0 })
+        }
+        // The last record describes the saved student: recompute it from the files.
+        let probe = try SafeTensors.read(dir.appendingPathComponent("probe.safetensors").path).tensors["x"]!
+        let teacherFile = try SafeTensors.read(dir.appendingPathComponent("teacher.safetensors").path)
+        let model = run.model
+        let params = (0..<2).map { LayerParameters(weight: student.tensors[TensorNames.weight($0)]!, bias: student.tensors[TensorNames.bias($0)]!) }
+        let teacher = (0..<2).map { LayerParameters(weight: teacherFile.tensors[TensorNames.weight($0)]!, bias: teacherFile.tensors[TensorNames.bias($0)]!) }
+        let x1 = probe.slice(rows: 0..<4), x2 = probe.slice(rows: 4..<8)
+        let loss = TransferLoss(lambdaKernel: 1e-3, lambdaL2: 1e-4, density: 0.3)
+        let terms = withoutDerivatives {
+            loss.evaluate(model: model, parameters: params, masks: masks, x1: x1, x2: x2,
+                          targets: .teacher(model: model, parameters: teacher, x1: x1, x2: x2))
+        }
+        #expect(abs(Double(terms.ntkDistance.scalar) - records.last!.ntkDistance) <= 1e-6 * max(1, records.last!.ntkDistance))
+    }
+
+    @Test func interruptedAndResumedRunEqualsUninterrupted() throws {
+        let a = Self.temporaryDirectory(), b = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        let data = Self.dataset()
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(a)).run() == .finished)
+        let outcome = try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(stopAfter: 13)
+        #expect(outcome == .interrupted(atIteration: 13))
+        #expect(FileManager.default.fileExists(atPath: b.appendingPathComponent("checkpoint.safetensors").path))
+        #expect(!FileManager.default.fileExists(atPath: b.appendingPathComponent("student.safetensors").path))
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(resume: true) == .finished)
+        for f in Self.outputs {
+            let x = try Data(contentsOf: a.appendingPathComponent(f)), y = try Data(contentsOf: b.appendingPathComponent(f))
+            #expect(x == y, "\(f) differs after resume")
+        }
+    }
+
+    @Test func resumeRejectsChangedSettings() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = Self.dataset()
+        _ = try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir)).run(stopAfter: 5)
+        var changed = Self.config()
+        changed.learningRate = 1e-2
+        #expect(throws: NTTError.self) { try TransferRun(config: changed, dataset: data, folder: RunFolder(dir)).run(resume: true) }
+    }
+}
