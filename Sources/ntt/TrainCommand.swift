@@ -2,34 +2,6 @@ import ArgumentParser
 import Foundation
 import NTTRuns
 
-/// The supervised settings as flags (one place that turns flags into a `TrainConfig`).
-struct TrainingOptions: ParsableArguments {
-    @Option(help: "Model: \(ModelSpec.builtinNames.joined(separator: ", ")), or a spec such as 'dense(300),relu,dense(10)'.")
-    var model = "lenet-300-100"
-    @Option(help: "Fraction of weights kept, in (0, 1].") var density = 0.03
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Pruning scope: layerwise or global.") var prune: PruningScope = .layerwise
-    @Option(help: "Epochs.") var epochs = 50
-    @Option(help: "Iterations (overrides --epochs).") var iterations: Int?
-    @Option(help: "Batch size.") var batchSize = 64
-    @Option(help: "Optimizer: adam or sgd.") var optimizer: TrainConfig.OptimizerKind = .adam
-    @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
-    @Option(help: "SGD momentum.") var momentum: Float = 0.9
-    @Option(help: "L2 coefficient λ on masked weights.") var weightDecay: Float = 1e-8
-    @Option(help: "Learning-rate schedule: constant, cosine or step.") var schedule: TrainConfig.Schedule = .constant
-    @Option(help: "Evaluate accuracy every this many iterations.") var evaluateEvery = 100
-
-    func config(data: DataOptions) -> TrainConfig {
-        var c = TrainConfig()
-        c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
-        c.density = density; c.seed = seed; c.prune = prune
-        c.epochs = epochs; c.iterations = iterations; c.batchSize = batchSize; c.optimizer = optimizer
-        c.learningRate = learningRate; c.momentum = momentum; c.weightDecay = weightDecay
-        c.schedule = schedule; c.evaluateEvery = evaluateEvery
-        return c
-    }
-}
-
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",

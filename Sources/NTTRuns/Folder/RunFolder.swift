@@ -112,29 +112,3 @@ public struct RunFolder: Sendable {
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(at: url) }
     }
 }
-
-/// What a run resolved from its settings, recorded beside them in `config.json`.
-public struct RunInfo: Codable, Sendable, Equatable {
-    public var resolvedModel: String
-    public var keptPerLayer: [Int]?
-    public var weightsPerLayer: [Int]?
-    public var totalIterations: Int?
-    public var lambdaL2Effective: Double?
-    public var toolVersion: String = NTTVersion.current
-
-    public init(resolvedModel: String, keptPerLayer: [Int]? = nil, weightsPerLayer: [Int]? = nil,
-                totalIterations: Int? = nil, lambdaL2Effective: Double? = nil) {
-        self.resolvedModel = resolvedModel; self.keptPerLayer = keptPerLayer; self.weightsPerLayer = weightsPerLayer
-        self.totalIterations = totalIterations; self.lambdaL2Effective = lambdaL2Effective
-    }
-}
-
-/// Settings and resolved values encoded into one flat JSON object.
-struct ConfigFile<Settings: Encodable>: Encodable {
-    let settings: Settings
-    let info: RunInfo
-    func encode(to encoder: Encoder) throws {
-        try settings.encode(to: encoder)
-        try info.encode(to: encoder)
-    }
-}

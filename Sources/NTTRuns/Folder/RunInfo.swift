@@ -1,0 +1,18 @@
+import Foundation
+import NeuralTangentTransfer
+
+/// What a run resolved from its settings, recorded beside them in `config.json`.
+public struct RunInfo: Codable, Sendable, Equatable {
+    public var resolvedModel: String
+    public var keptPerLayer: [Int]?
+    public var weightsPerLayer: [Int]?
+    public var totalIterations: Int?
+    public var lambdaL2Effective: Double?
+    public var toolVersion: String = NTTVersion.current
+
+    public init(resolvedModel: String, keptPerLayer: [Int]? = nil, weightsPerLayer: [Int]? = nil,
+                totalIterations: Int? = nil, lambdaL2Effective: Double? = nil) {
+        self.resolvedModel = resolvedModel; self.keptPerLayer = keptPerLayer; self.weightsPerLayer = weightsPerLayer
+        self.totalIterations = totalIterations; self.lambdaL2Effective = lambdaL2Effective
+    }
+}
