@@ -31,8 +31,9 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let stop = SignalHandlers.install()
         var c = DemoConfig()
-        c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir; c.density = density; c.seed = seed
-        c.transferEpochs = transferEpochs ?? 20; c.transferIterations = transferIterations
+        c.transfer.model = model; c.transfer.dataset = data.dataset; c.transfer.dataDirectory = data.dataDir
+        c.transfer.density = density; c.transfer.seed = seed
+        c.transfer.epochs = transferEpochs ?? 20; c.transfer.iterations = transferIterations
         c.trainEpochs = trainEpochs ?? (full ? 50 : 25); c.trainIterations = trainIterations
         c.baselines = baselines
         let run = try DemoRun(config: c)

@@ -6,10 +6,7 @@ import NeuralTangentTransfer
 public struct DemoRun {
     public let config: DemoConfig
 
-    public init(config: DemoConfig) throws {
-        try config.validate()
-        self.config = config
-    }
+    public init(config: DemoConfig) throws { self.config = try config.validated() }
 
     /// What the demo is doing, for progress displays.
     public enum Event {
@@ -47,8 +44,9 @@ public struct DemoRun {
                                             keptPerLayer: outcome.keptPerLayer, seconds: outcome.seconds)
             order.append(name)
         }
+        let t = config.transfer
         let summary = DemoSummary(
-            model: config.model, dataset: config.dataset, density: config.density, seed: config.seed,
+            model: t.model, dataset: t.dataset, density: t.density, seed: t.seed,
             transfer: .init(iterations: records.last?.iteration ?? 0, ntkDistanceBefore: records.first?.ntkDistance ?? .nan,
                             ntkDistanceAfter: records.last?.ntkDistance ?? .nan, seconds: transferSeconds),
             results: results, order: order, wallSeconds: Date().timeIntervalSince(started))

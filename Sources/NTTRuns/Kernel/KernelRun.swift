@@ -6,10 +6,7 @@ import NeuralTangentTransfer
 public struct KernelRun {
     public let config: KernelConfig
 
-    public init(config: KernelConfig) throws {
-        try config.validate()
-        self.config = config
-    }
+    public init(config: KernelConfig) throws { self.config = try config.validated() }
 
     public struct Result: Sendable {
         /// Θ[i, j, a, b] = ⟨∂f_a(x1_i)/∂θ, ∂f_b(x2_j)/∂θ⟩.

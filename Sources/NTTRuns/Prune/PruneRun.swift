@@ -6,10 +6,7 @@ public struct PruneRun {
     public static let outputName = "init.safetensors"
     public let config: PruneConfig
 
-    public init(config: PruneConfig) throws {
-        try config.validate()
-        self.config = config
-    }
+    public init(config: PruneConfig) throws { self.config = try config.validated() }
 
     /// Returns the initialisation written (its `keptPerLayer` and the model's weight counts).
     public func run(dataset: Dataset, folder: RunFolder) throws -> (initialization: SparseInitialization, weightsPerLayer: [Int]) {

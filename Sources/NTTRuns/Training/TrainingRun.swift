@@ -9,10 +9,7 @@ public struct TrainingRun {
 
     public let config: TrainingRunConfig
 
-    public init(config: TrainingRunConfig) throws {
-        try config.validate()
-        self.config = config
-    }
+    public init(config: TrainingRunConfig) throws { self.config = try config.validated() }
 
     /// What a finished run reports.
     public struct Outcome: Sendable {
