@@ -95,6 +95,10 @@ struct ExperimentCommandTests {
         #expect(transferArray.contains("#SBATCH --array=0-3") && transferArray.contains("$SLURM_ARRAY_TASK_ID"))
         let submit = try String(contentsOfFile: root + "/plan/submit.sh", encoding: .utf8)
         #expect(submit.contains("--dependency=afterok:"))
+        // Slurm opens each task's --output (in logs/) before the task runs: the folder must exist at
+        // submit time (SlurmPlanTests runs the plan on a real Slurm).
+        #expect(transferArray.contains("#SBATCH --output=\(root)/logs/"))
+        #expect(FileManager.default.fileExists(atPath: root + "/logs") && submit.contains("mkdir -p \(root)/logs"))
         #expect(!FileManager.default.fileExists(atPath: root + "/cells"))  // nothing ran
 
         // A plan's command runs its cell, as an array task would; then the report sees it.

@@ -14,7 +14,12 @@ public struct ExperimentPlan {
     /// Writes `plan/` and returns a few lines saying what is there.
     public func write() throws -> String {
         try FileManager.default.createDirectory(at: layout.plan, withIntermediateDirectories: true)
+        // Slurm opens each task's --output (in logs/) before the script runs, and a task whose
+        // output cannot be opened fails at once (and its dependants never start): the folder must
+        // exist at submit time. Created here and again by submit.sh, for plans copied elsewhere.
+        try FileManager.default.createDirectory(at: layout.logs, withIntermediateDirectories: true)
         let root = layout.root.standardizedFileURL.path
+        let logs = layout.logs.standardizedFileURL.path
         func command(_ c: ExperimentCell) -> String {
             "\(Self.quote(executable)) experiment --out \(Self.quote(root)) --cell \(Self.quote(c.id))"
         }
@@ -29,6 +34,7 @@ public struct ExperimentPlan {
 
         var submit = "#!/usr/bin/env bash\n# Submits the experiment's cells as Slurm job arrays; ntt training cells wait for the transfers.\n"
         submit += "set -euo pipefail\ncd \"$(dirname \"$0\")\"\n"
+        submit += "mkdir -p \(Self.quote(logs))  # Slurm opens the tasks' --output files there before they start\n"
         if !independent.isEmpty { submit += "sbatch --parsable train.sbatch\n" }
         if !transfers.isEmpty {
             try script(name: "transfer", cells: transfers, hours: 12)
