@@ -81,6 +81,9 @@ struct ExperimentCommand: ParsableCommand {
             bar?.finish()
             switch outcome {
             case .alreadyFinished: print("\(cell): already finished")
+            case .busy:
+                print("\(cell) is being run by another process")
+                throw ExitCode(CellRunner.busyExitCode)
             case .finished: print("\(cell): finished")
             case .interrupted:
                 print("interrupted; checkpoint saved")

@@ -22,13 +22,16 @@ struct KernelCommand: ParsableCommand {
     @Option(help: "Kernel scope: effective or surviving.") var scope: KernelScope = .effective
     @Option(help: "Input pairs: halves or all.") var pairs: KernelConfig.Pairs = .halves
     @Option(help: "A second checkpoint to compare with.") var against: String?
-    @Option(help: "Output safetensors file for the kernel (tensor 'ntk').") var out: String?
+    @Option(help: "Output safetensors file for the kernel (tensor 'ntk'); must not exist unless --overwrite.")
+    var out: String?
+    @Flag(help: "Replace --out if it is an existing file.") var overwrite = false
 
     func run() throws {
         var c = KernelConfig(checkpoint: checkpoint)
         c.against = against; c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
         c.count = count; c.scope = scope; c.pairs = pairs
         let run = try KernelRun(config: c)
+        if let out { try run.checkOutput(out, overwrite: overwrite) }  // before any work
         let dataset = try data.load()
         let result = try compute.run { try run.run(dataset: dataset) }
         print("kernel \(result.kernel.shape) of \(result.checkpointFile) (\(scope.rawValue) scope)")
@@ -37,7 +40,7 @@ struct KernelCommand: ParsableCommand {
             print(String(format: "kernel distance to %@: %.6g", distance.file, distance.value))
         }
         if let out {
-            try run.write(result, to: out)
+            try run.write(result, to: out, overwrite: overwrite)
             print("wrote \(out)")
         }
     }

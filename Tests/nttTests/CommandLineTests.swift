@@ -61,7 +61,11 @@ struct CommandLineTests {
     static func expectCleanFailure(_ arguments: [String], mentions: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let r = try run(arguments)
         #expect(r.status != 0, "\(arguments) succeeded", sourceLocation: sourceLocation)
-        let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '") }
+        // Progress lines ("  0% transfer 0/50 …") are not errors; everything else on stderr must be one line.
+        let lines = r.stderr.split(separator: "\n").filter {
+            !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See '")
+                && $0.range(of: #"^ *[0-9]+% "#, options: .regularExpression) == nil
+        }
         #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
         #expect(r.stderr.contains(mentions), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
         #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)

@@ -21,6 +21,8 @@ public struct DemoRun {
     public func run(dataset: Dataset, folder: RunFolder, stop: StopFlag? = nil,
                     events: (Event) -> Void = { _ in }) throws -> DemoSummary? {
         let started = Date()
+        let lock = try folder.begin()
+        defer { withExtendedLifetime(lock) {} }
         let transferFolder = try folder.subfolder("transfer")
         let transfer = try TransferRun(config: config.transfer, dataset: dataset, folder: transferFolder)
         let transferStart = Date()

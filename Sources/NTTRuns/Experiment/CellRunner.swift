@@ -9,10 +9,16 @@ public struct CellRunner {
 
     public init(layout: ExperimentLayout) { self.layout = layout }
 
+    /// The exit status of `ntt experiment --cell` for a cell another process is running
+    /// (EX_TEMPFAIL): the scheduler waits for that process instead of counting a failure.
+    public static let busyExitCode: Int32 = 75
+
     /// How a call ended.
     public enum Outcome: Sendable, Equatable {
         case finished(CellResult)
         case alreadyFinished
+        /// Another process holds the cell's lock (it is being run there).
+        case busy
         /// A transfer cell stopped on request; its checkpoint is saved.
         case interrupted
     }
@@ -26,7 +32,7 @@ public struct CellRunner {
             throw NTTError("--cell '\(cellID)' is not a cell of \(layout.config.path)")
         }
         if layout.isFinished(cell) { return .alreadyFinished }
-        guard let lock = try CellLock(layout.lock(cell)) else { throw NTTError("\(cell.id) is being run by another process") }
+        guard let lock = try CellLock(layout.lock(cell)) else { return .busy }
         defer { _ = lock }
         let folder = RunFolder(layout.folder(cell))
         let dataDirectory = grid.dataDirectory(for: cell.dataset)
@@ -56,7 +62,7 @@ public struct CellRunner {
             try folder.writeDone(result)
             return .finished(result)
         case .train:
-            try Self.fresh(folder)
+            try folder.removeAll()  // an unfinished attempt's files; the run writes a staging folder and moves it here
             let source: Initialization
             switch cell.initialization {
             case .ntt:

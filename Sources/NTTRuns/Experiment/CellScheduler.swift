@@ -63,6 +63,8 @@ public final class CellScheduler {
                                  seconds, TimeText.clock(remaining)))
                 } else if stop.isSet {
                     say("\(r.cell.id): stopped")
+                } else if r.process.terminationStatus == CellRunner.busyExitCode {
+                    pending.append(r.cell)  // another process took the cell first: wait for it
                 } else {
                     failed.insert(r.cell)
                     say("\(r.cell.id): FAILED (exit \(r.process.terminationStatus)): \(Self.lastLine(of: layout.log(r.cell)))")
@@ -101,8 +103,12 @@ public final class CellScheduler {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["experiment", "--out", layout.root.path, "--cell", cell.id, "--threads", String(threadsPerJob)]
         let log = layout.log(cell)
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        // Appended, never truncated: another process may be writing this cell's log right now.
+        if !FileManager.default.fileExists(atPath: log.path) {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
         let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
         process.standardOutput = handle
         process.standardError = handle
         do { try process.run() } catch { throw NTTError("cannot start \(executable): \(error.localizedDescription)") }

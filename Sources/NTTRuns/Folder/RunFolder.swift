@@ -1,13 +1,14 @@
 import Foundation
 import NeuralTangentTransfer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one writer of a run's files: `config.json`, `metrics.jsonl`, safetensors checkpoints and
 /// outputs, and `done.json`, all in the `RunJSON` convention and written atomically (a
 /// metrics line is appended whole; every other file is written to a temporary file and renamed).
 public struct RunFolder: Sendable {
     public let url: URL
-    public init(_ url: URL) { self.url = url }
-    public init(path: String) { self.init(URL(fileURLWithPath: path)) }
 
     public var path: String { url.path }
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
@@ -17,21 +18,33 @@ public struct RunFolder: Sendable {
     public static let metricsName = "metrics.jsonl"
     public static let doneName = "done.json"
 
+    /// What `begin()` does before the first write.
+    enum Start: Sendable { case existing, create, replace }
+    let start: Start
+
+    /// A folder to read, or to write as it is (created if missing; nothing is removed).
+    public init(_ url: URL) { self.init(url, start: .existing) }
+    public init(path: String) { self.init(URL(fileURLWithPath: path)) }
+    init(_ url: URL, start: Start) { self.url = url; self.start = start }
+
     // MARK: Creating
 
-    /// Creates the folder for a new run. An existing folder is refused unless `overwrite`, in
-    /// which case it is removed first; the error names `flag` (e.g. `--out`).
+    /// The folder of a new run. Only checks now (the folder is made by `begin()`, once the run
+    /// has validated everything): an existing path is refused unless `overwrite`, and even then
+    /// only a folder that ntt wrote (or an empty one) may be replaced; never a file, a device,
+    /// the working folder or one of its parents. Errors name `flag`.
     public static func create(_ url: URL, overwrite: Bool, flag: String = "--out") throws -> RunFolder {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: url.path) {
-            guard overwrite else {
-                throw NTTError("\(url.path) already exists; choose another \(flag), pass --overwrite, or --resume an interrupted run")
-            }
-            try fm.removeItem(at: url)
+        let url = url.standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            return RunFolder(url, start: .create)
         }
-        do { try fm.createDirectory(at: url, withIntermediateDirectories: true) }
-        catch { throw NTTError("\(url.path): cannot create the folder (\(error.localizedDescription))") }
-        return RunFolder(url)
+        guard overwrite else {
+            throw NTTError("\(flag) \(url.path) already exists; choose another \(flag), pass --overwrite, "
+                           + "or --resume an interrupted run")
+        }
+        try checkReplaceable(url, flag: flag)
+        return RunFolder(url, start: .replace)
     }
 
     /// An existing run folder (for `--resume`).
@@ -40,7 +53,96 @@ public struct RunFolder: Sendable {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw NTTError("\(flag): \(url.path) is not a run folder")
         }
-        return RunFolder(url)
+        return RunFolder(url, start: .existing)
+    }
+
+    /// The marker `begin()` leaves in every folder it makes: `--overwrite` replaces only such
+    /// folders (and, for runs written before the marker existed, folders with an ntt config).
+    public static let markerName = ".ntt-run"
+
+    /// Whether --overwrite may remove `url`: an empty folder, or one that ntt wrote.
+    static func checkReplaceable(_ url: URL, flag: String) throws {
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+        let path = url.standardizedFileURL.path
+        guard isDirectory.boolValue else {
+            throw NTTError("\(flag) \(path) exists and is not a folder; --overwrite replaces only run folders")
+        }
+        guard path != "/" && cwd != path && !cwd.hasPrefix(path + "/") else {
+            throw NTTError("\(flag) \(path) is the working folder or one of its parents; --overwrite will not remove it")
+        }
+        let folder = RunFolder(url)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let written = folder.contains(markerName) || entries.isEmpty
+            || ((try? String(contentsOf: folder.file(configName), encoding: .utf8))?.contains("tool_version") ?? false)
+        guard written else {
+            throw NTTError("\(flag) \(path) is not a folder ntt wrote; --overwrite will not remove it (remove it yourself)")
+        }
+    }
+
+    /// Makes the folder ready for the run's first write and returns the lock the run holds
+    /// while it writes: a replaced run folder is removed first (unless another process is
+    /// writing it), a missing one is created, stale temporary files of killed writers are removed.
+    public func begin() throws -> FolderLock {
+        let fm = FileManager.default
+        switch start {
+        case .replace:
+            try Self.checkReplaceable(url, flag: "--out")
+            let old = try FolderLock.take(url)
+            try fm.removeItem(at: url)
+            _ = old
+        case .create:
+            if fm.fileExists(atPath: url.path) { throw NTTError("--out \(url.path) appeared while the run was starting") }
+        case .existing:
+            break
+        }
+        do { try fm.createDirectory(at: url, withIntermediateDirectories: true) }
+        catch { throw NTTError("\(url.path): cannot create the folder (\(error.localizedDescription))") }
+        let lock = try FolderLock.take(url)
+        if !contains(Self.markerName) { try writeText("ntt \(NTTVersion.current)\n", to: Self.markerName) }
+        removeStaleTemporaries()
+        return lock
+    }
+
+    /// Removes `.NAME.tmp-PID` files that `AtomicFile` leaves when a writer is killed mid-write.
+    /// Called with the folder's lock held, so no live writer owns one.
+    func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names where name.hasPrefix(".") && name.range(of: #"\.tmp-[0-9]+$"#, options: .regularExpression) != nil {
+            try? FileManager.default.removeItem(at: file(name))
+        }
+    }
+
+    /// Runs `body` on a fresh staging folder beside this one (`.NAME.partial-PID`), then moves
+    /// it into place (replacing the old run folder if allowed): a failed run leaves the target
+    /// as it was and no staging folder behind.
+    public func staged<R>(_ body: (RunFolder) throws -> R) throws -> R {
+        let staging = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+        try? FileManager.default.removeItem(at: staging)
+        let folder = RunFolder(staging, start: .existing)
+        do {
+            let result = try withExtendedLifetime(try folder.begin()) { try body(folder) }
+            try finish(staging)
+            return result
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    private func finish(_ staging: URL) throws {
+        let fm = FileManager.default
+        if start == .replace && fm.fileExists(atPath: url.path) {
+            try Self.checkReplaceable(url, flag: "--out")
+            let old = try FolderLock.take(url)
+            try fm.removeItem(at: url)
+            _ = old
+        }
+        guard rename(staging.path, url.path) == 0 else {
+            throw NTTError("\(url.path): cannot move the finished run into place (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// A subfolder, created if missing (the demo's and an experiment's run folders).

@@ -45,6 +45,9 @@ public struct KernelRun {
             }
         }
         let theta = try kernel(path)
+        guard theta.scalars.allSatisfy(\.isFinite) else {
+            throw NTTError("--checkpoint \(path): its kernel has NaN or infinite entries (weights too large for Float32?)")
+        }
         var result = Result(kernel: theta, x1: x1, x2: x2, model: model, checkpointFile: path,
                             trace: Self.trace(theta), frobenius: Self.frobenius(theta))
         if let against = c.against {
@@ -54,13 +57,30 @@ public struct KernelRun {
         return result
     }
 
-    /// Writes the kernel and its inputs as safetensors (`ntk`, `x1`, `x2`).
-    public func write(_ result: Result, to path: String) throws {
+    /// Writes the kernel and its inputs as safetensors (`ntk`, `x1`, `x2`), atomically.
+    public func write(_ result: Result, to path: String, overwrite: Bool = false) throws {
+        try checkOutput(path, overwrite: overwrite)
         try SafeTensors.write([("ntk", result.kernel), ("x1", result.x1), ("x2", result.x2)],
                               metadata: ["model": result.model.spec.description, "checkpoint": result.checkpointFile,
                                          "scope": config.scope.rawValue,
                                          "layout": "ntk[i, j, a, b] = <df_a(x1_i)/dθ, df_b(x2_j)/dθ>"],
                               to: path)
+    }
+
+    /// Refuses an output path that exists (unless `overwrite` and it is a regular file) or whose
+    /// folder does not exist; the CLI calls it before any work.
+    public func checkOutput(_ path: String, overwrite: Bool) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder) else {
+            throw NTTError("--out \(path): the folder \(folder) does not exist")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        guard overwrite, !isDirectory.boolValue, type == .typeRegular else {
+            throw NTTError("--out \(path) already exists; choose another --out"
+                           + (type == .typeRegular ? " or pass --overwrite" : " (only regular files are replaced)"))
+        }
     }
 
     /// Σ_i Σ_a Θ[i, i, a, a] for a kernel [n₁, n₂, k, k], in double precision.

@@ -15,13 +15,13 @@ public struct PruneRun {
         let sparse = try Initialization.pruning(c.method).resolve(model: model, density: c.density, scope: c.prune,
                                                                   seed: c.seed) { dataset.pruningBatch(for: model) }
         let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }
-        try folder.writeModel(sparse.parameters, masks: sparse.masks,
-                              metadata: ["model": model.spec.description, "method": c.method.rawValue,
-                                         "density": String(c.density), "scope": c.prune.rawValue, "seed": String(c.seed),
-                                         "tool": "ntt \(NTTVersion.current)"],
-                              to: Self.outputName)
-        try folder.writeConfig(c, info: RunInfo(resolvedModel: model.spec.description, keptPerLayer: sparse.keptPerLayer,
-                                                weightsPerLayer: weights))
+        let metadata = ["model": model.spec.description, "method": c.method.rawValue, "density": String(c.density),
+                        "scope": c.prune.rawValue, "seed": String(c.seed), "tool": "ntt \(NTTVersion.current)"]
+        try folder.staged { folder in
+            try folder.writeModel(sparse.parameters, masks: sparse.masks, metadata: metadata, to: Self.outputName)
+            try folder.writeConfig(c, info: RunInfo(resolvedModel: model.spec.description,
+                                                    keptPerLayer: sparse.keptPerLayer, weightsPerLayer: weights))
+        }
         return (sparse, weights)
     }
 }

@@ -30,18 +30,25 @@ public struct TrainingRun {
         }
         try Trainer.checkMasks(sparse.masks)
         let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }
-        try folder.writeConfig(config, info: RunInfo(resolvedModel: model.spec.description, keptPerLayer: sparse.keptPerLayer,
-                                                     weightsPerLayer: weights, totalIterations: trainer.totalIterations))
-        let metrics = try folder.metrics()
+        let info = RunInfo(resolvedModel: model.spec.description, keptPerLayer: sparse.keptPerLayer,
+                           weightsPerLayer: weights, totalIterations: trainer.totalIterations)
         let start = Date()
-        let result = try trainer.run(parameters: sparse.parameters, masks: sparse.masks,
-                                     record: { try metrics.append($0) }, progress: progress)
-        try metrics.synchronize()
-        let metadata = ["model": model.spec.description, "input_shape": model.inputShape.map(String.init).joined(separator: ","),
-                        "initialization": config.initialization.description, "density": String(c.density),
-                        "seed": String(c.seed), "tool": "ntt \(NTTVersion.current)",
-                        "test_accuracy": String(result.record.testAccuracy)]
-        try folder.writeModel(result.parameters, masks: sparse.masks, metadata: metadata, to: Self.outputName)
+        // Written into a staging folder and moved into place at the end: a failed or stopped run
+        // leaves nothing (training restarts from the beginning anyway).
+        let result = try folder.staged { folder in
+            try folder.writeConfig(config, info: info)
+            let metrics = try folder.metrics()
+            let result = try trainer.run(parameters: sparse.parameters, masks: sparse.masks,
+                                         record: { try metrics.append($0) }, progress: progress)
+            try metrics.synchronize()
+            let metadata = ["model": model.spec.description,
+                            "input_shape": model.inputShape.map(String.init).joined(separator: ","),
+                            "initialization": config.initialization.description, "density": String(c.density),
+                            "seed": String(c.seed), "tool": "ntt \(NTTVersion.current)",
+                            "test_accuracy": String(result.record.testAccuracy)]
+            try folder.writeModel(result.parameters, masks: sparse.masks, metadata: metadata, to: Self.outputName)
+            return result
+        }
         return Outcome(record: result.record, seconds: Date().timeIntervalSince(start), keptPerLayer: sparse.keptPerLayer,
                        weightsPerLayer: weights)
     }

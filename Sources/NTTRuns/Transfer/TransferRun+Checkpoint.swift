@@ -30,13 +30,23 @@ extension TransferRun {
         try folder.writeTensors(tensors, metadata: meta, to: Self.checkpointName)
     }
 
-    func loadCheckpoint() throws -> State {
+    /// The saved state, or nil when the run was stopped before its first checkpoint (killed
+    /// early): then it starts again from iteration 0, provided its config.json has the same settings.
+    func loadCheckpoint() throws -> State? {
         let path = folder.file(Self.checkpointName).path
         guard folder.contains(Self.checkpointName) else {
             if folder.contains(Self.studentName) {
                 throw NTTError("\(folder.path): the run has already finished (student.safetensors exists); nothing to resume")
             }
-            throw NTTError("\(path): no checkpoint to resume from")
+            guard folder.contains(RunFolder.configName) else {
+                throw NTTError("\(folder.path): no checkpoint and no config.json; not a transfer run to resume")
+            }
+            let saved = try folder.readJSON(TransferConfig.self, from: RunFolder.configName, what: "a transfer's config")
+            guard saved == config else {
+                throw NTTError("\(folder.file(RunFolder.configName).path): the run was started with other settings; "
+                               + "resume with the same flags as the original run")
+            }
+            return nil
         }
         let file = try SafeTensors.read(path)
         let meta = file.metadata

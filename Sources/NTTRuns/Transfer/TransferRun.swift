@@ -77,6 +77,19 @@ public struct TransferRun {
     ///   - checkpointInterval: seconds between periodic checkpoints.
     public func run(resume: Bool = false, stop: StopFlag? = nil, stopAfter: Int? = nil,
                     checkpointInterval: Double = 180, progress: (TransferProgress) -> Void = { _ in }) throws -> Outcome {
+        let existed = FileManager.default.fileExists(atPath: folder.path)
+        do {
+            return try runLoop(resume: resume, stop: stop, stopAfter: stopAfter, checkpointInterval: checkpointInterval,
+                               progress: progress)
+        } catch {
+            // A failed new run leaves nothing behind, unless it got as far as a checkpoint (resumable).
+            if !existed && !folder.contains(Self.checkpointName) { try? folder.removeAll() }
+            throw error
+        }
+    }
+
+    func runLoop(resume: Bool, stop: StopFlag?, stopAfter: Int?, checkpointInterval: Double,
+                 progress: (TransferProgress) -> Void) throws -> Outcome {
         let teacher = model.initialize(seed: config.seed)
         let loss = TransferLoss(lambdaKernel: config.lambdaKernel, lambdaL2: config.effectiveLambdaL2(for: model),
                                 density: Float(config.density), scope: config.kernelScope)
@@ -85,9 +98,11 @@ public struct TransferRun {
         let probeTargets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: probe1, x2: probe2)
         let total = totalIterations
 
+        let lock = try folder.begin()
+        defer { withExtendedLifetime(lock) {} }
         var state: State
-        if resume {
-            state = try loadCheckpoint()
+        if let saved = resume ? try loadCheckpoint() : nil {
+            state = saved
         } else {
             try folder.writeConfig(config, info: info)
             state = State(iteration: 0, weights: teacher.map(\.weight), biases: teacher.map(\.bias),
