@@ -1,14 +1,6 @@
 import Foundation
 import NTTLayers
 
-/// The datasets `ntt` knows by name.
-public enum DatasetName: String, CaseIterable, Sendable, Codable {
-    case fashionMNIST = "fashion-mnist", mnist, kmnist, cifar10, synthetic
-
-    /// Where Debian's `dataset-fashion-mnist` package installs the files.
-    public static let fashionMNISTSystemDirectory = "/usr/share/datasets/fashion-mnist"
-}
-
 /// Finds, reads and standardises a dataset.
 public enum DatasetLoader {
     /// Loads `name` (`dataDirectory` overrides the default location) and standardises pixels
@@ -81,67 +73,5 @@ public enum DatasetLoader {
             return LabeledImages(images: Tensor(shape: x.images.shape, scalars: values), labels: x.labels)
         }
         return Dataset(name: d.name, train: apply(d.train), test: apply(d.test), classes: d.classes)
-    }
-}
-
-/// CIFAR-10, binary version: records of 1 label byte + 3072 pixel bytes (3 planes of 32×32).
-public enum CIFAR10Reader {
-    public static func load(directory: String) throws -> Dataset {
-        func read(_ file: String) throws -> LabeledImages {
-            let path = (directory as NSString).appendingPathComponent(file)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw NTTError("cifar10: \(file) not found in \(directory); download the CIFAR-10 binary version and pass its folder as --data-dir")
-            }
-            let record = 3073
-            guard data.count > 0, data.count % record == 0 else {
-                throw NTTError("\(path): \(data.count) bytes is not a whole number of 3073-byte CIFAR-10 records (truncated or corrupt)")
-            }
-            let n = data.count / record
-            var pixels = [Float](repeating: 0, count: n * 3072)
-            var labels = [Int](repeating: 0, count: n)
-            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let b = raw.bindMemory(to: UInt8.self)
-                for i in 0..<n {
-                    let base = i * record
-                    labels[i] = Int(b[base])
-                    guard labels[i] < 10 else { throw NTTError("\(path): record \(i) has label \(labels[i]), expected 0–9") }
-                    for ch in 0..<3 { for p in 0..<1024 { pixels[i * 3072 + p * 3 + ch] = Float(b[base + 1 + ch * 1024 + p]) / 255 } }
-                }
-            }
-            return LabeledImages(images: Tensor(shape: [n, 32, 32, 3], scalars: pixels), labels: labels)
-        }
-        let batches = try (1...5).map { try read("data_batch_\($0).bin") }
-        let train = LabeledImages(images: Tensor.concatenate(rows: batches.map(\.images)), labels: batches.flatMap(\.labels))
-        return Dataset(name: "cifar10", train: train, test: try read("test_batch.bin"), classes: 10)
-    }
-}
-
-/// A small learnable dataset for tests and demos: each class is a fixed random prototype image
-/// plus Gaussian noise, seeded.
-public enum SyntheticDataset {
-    public struct Options: Sendable {
-        public var imageShape = [28, 28, 1]
-        public var classes = 10
-        public var trainCount = 2048
-        public var testCount = 512
-        public var noise = 1.0
-        public var seed: UInt64 = 0
-        public init() {}
-    }
-
-    public static func make(_ o: Options) -> Dataset {
-        var rng = SeededRandom(seed: o.seed, stream: "synthetic")
-        let size = o.imageShape.reduce(1, *)
-        let prototypes = (0..<o.classes).map { _ in (0..<size).map { _ in rng.nextNormal() } }
-        func sample(_ n: Int) -> LabeledImages {
-            var pixels = [Float](repeating: 0, count: n * size)
-            var labels = [Int](repeating: 0, count: n)
-            for i in 0..<n {
-                labels[i] = rng.nextInt(below: o.classes)
-                for p in 0..<size { pixels[i * size + p] = Float(prototypes[labels[i]][p] + o.noise * rng.nextNormal()) }
-            }
-            return LabeledImages(images: Tensor(shape: [n] + o.imageShape, scalars: pixels), labels: labels)
-        }
-        return Dataset(name: "synthetic", train: sample(o.trainCount), test: sample(o.testCount), classes: o.classes)
     }
 }
