@@ -65,6 +65,22 @@ struct SafeTensorsTests {
             (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                            body: Array(repeating: 0, count: 8)), "overlap"),
             (Self.handMade(header: #"{"__metadata__":{"a":1}}"#, body: []), "__metadata__ must map strings to strings"),
+            // Hostile sizes (reached by `ntt train --init FILE` and `ntt kernel --checkpoint FILE`): the
+            // element count overflows Int, or is merely far larger than the file.
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}}"#,
+                           body: Array(repeating: 0, count: 8)), "shape [4294967296, 4294967296, 16], more elements than"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[1000000000],"data_offsets":[0,4000000000]}}"#,
+                           body: Array(repeating: 0, count: 8)), "more elements than the file's 8 data bytes hold"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2,-1],"data_offsets":[0,8]}}"#,
+                           body: Array(repeating: 0, count: 8)), "negative dimension"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}"#,
+                           body: Array(repeating: 0, count: 8)), "do not fit"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775800,9223372036854775804]}}"#,
+                           body: Array(repeating: 0, count: 8)), "do not fit"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#,
+                           body: Array(repeating: 0, count: 8)), "lacks dtype, shape or data_offsets"),
+            (Self.handMade(header: #"{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#,
+                           body: Array(repeating: 0, count: 8)), "dtype I64; expected F32"),
         ]
         for (data, reason) in cases {
             try data.write(to: URL(fileURLWithPath: p))

@@ -71,10 +71,16 @@ public enum SafeTensors {
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw fail("entry '\(name)' lacks dtype, shape or data_offsets")
+                throw fail("entry '\(name)' lacks dtype, shape or data_offsets (as a string and integer lists)")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has a negative dimension") }
-            let count = shape.reduce(1, *)
+            // Shapes come from the file: multiply with overflow checks and bound by the data bytes
+            // before anything is allocated ([4294967296, 4294967296, 16] must not trap).
+            var count = 1, overflow = false
+            for d in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: d) }
+            guard !overflow, count <= body.count else {
+                throw fail("tensor '\(name)' has shape \(shape), more elements than the file's \(body.count) data bytes hold")
+            }
             let width: Int
             switch dtype {
             case "F32": width = 4
