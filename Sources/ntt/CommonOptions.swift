@@ -29,16 +29,14 @@ struct ComputeOptionsValues {
 
 /// Which data to use.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: ArgumentHelp(DatasetName.helpText))
     var dataset: String = DatasetName.fashionMNIST.rawValue
 
     @Option(help: "Folder with the dataset's files (default for fashion-mnist: \(DatasetName.fashionMNISTSystemDirectory)).")
     var dataDir: String?
 
     func validate() throws {
-        guard DatasetName(rawValue: dataset) != nil else {
-            throw ValidationError("unknown --dataset '\(dataset)'; expected one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        do { _ = try DatasetName.parse(dataset) } catch { throw ValidationError("--dataset: \(error)") }
     }
 
     func load() throws -> Dataset {

@@ -1,22 +1,37 @@
 import Foundation
 import NTTLayers
 
-/// Labelled images: [N, H, W, C] Float32 (standardised) and N integer labels.
+/// Images [N, H, W, C] Float32 (standardised) and N integer labels, or no labels at all (a
+/// dataset union's training images, see `Dataset.unionParts`).
 public struct LabeledImages: Sendable {
     public var images: Tensor
-    public var labels: [Int]
+    /// One label per image; empty when `hasLabels` is false.
+    public private(set) var labels: [Int]
+    /// False for images whose labels are not kept: a union's parts label different tasks.
+    public let hasLabels: Bool
 
     public init(images: Tensor, labels: [Int]) {
         precondition(images.rank == 4 && images.shape[0] == labels.count,
                      "LabeledImages: images \(images.shape) and \(labels.count) labels do not match")
-        self.images = images; self.labels = labels
+        self.images = images; self.labels = labels; hasLabels = true
     }
 
-    public var count: Int { labels.count }
+    /// Images without labels.
+    public init(unlabelled images: Tensor) {
+        precondition(images.rank == 4, "LabeledImages: images must be [N, H, W, C], got \(images.shape)")
+        self.images = images; labels = []; hasLabels = false
+    }
+
+    /// The same labels (or none) with other images, e.g. standardised ones.
+    func replacingImages(_ newImages: Tensor) -> LabeledImages {
+        hasLabels ? LabeledImages(images: newImages, labels: labels) : LabeledImages(unlabelled: newImages)
+    }
+
+    public var count: Int { images.shape[0] }
     /// Per-sample shape [H, W, C].
     public var imageShape: [Int] { Array(images.shape.dropFirst()) }
 
-    /// The examples at `indices`, in that order.
+    /// The examples at `indices`, in that order (no labels when `hasLabels` is false).
     public func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int]) {
         let size = imageShape.reduce(1, *)
         var out = [Float](repeating: 0, count: indices.count * size)
@@ -28,7 +43,7 @@ public struct LabeledImages: Sendable {
                 }
             }
         }
-        return (Tensor(shape: [indices.count] + imageShape, scalars: out), indices.map { labels[$0] })
+        return (Tensor(shape: [indices.count] + imageShape, scalars: out), hasLabels ? indices.map { labels[$0] } : [])
     }
 
     /// A seeded random split: `validation` gets round(fraction·N) examples (at least 1 when the
@@ -40,7 +55,10 @@ public struct LabeledImages: Sendable {
         let validation = Array(permutation.prefix(size)).sorted()
         let held = Set(validation)
         let train = (0..<count).filter { !held.contains($0) }
-        let t = batch(train), v = batch(validation)
-        return (LabeledImages(images: t.images, labels: t.labels), LabeledImages(images: v.images, labels: v.labels))
+        func part(_ indices: [Int]) -> LabeledImages {
+            let b = batch(indices)
+            return hasLabels ? LabeledImages(images: b.images, labels: b.labels) : LabeledImages(unlabelled: b.images)
+        }
+        return (part(train), part(validation))
     }
 }
