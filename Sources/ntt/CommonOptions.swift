@@ -39,8 +39,8 @@ struct DataOptions: ParsableArguments {
         do { _ = try DatasetName.parse(dataset) } catch { throw ValidationError("--dataset: \(error)") }
     }
 
-    func load() throws -> Dataset {
-        try DatasetLoader.load(dataset, dataDirectory: dataDir)
+    func load(for use: DatasetUse = .supervised) throws -> Dataset {
+        try DatasetLoader.load(dataset, dataDirectory: dataDir, for: use)
     }
 }
 
