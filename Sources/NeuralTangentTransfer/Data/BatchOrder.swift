@@ -20,7 +20,8 @@ public struct BatchOrder: Codable, Sendable, Equatable {
     }
 
     public init(count: Int, batchSize: Int, seed: UInt64) {
-        precondition(batchSize > 0 && count >= batchSize, "BatchOrder: \(count) examples cannot fill a batch of \(batchSize)")
+        precondition(batchSize > 0 && count >= batchSize,
+                     "BatchOrder: \(count) examples cannot fill a batch of \(batchSize)")
         self.count = count; self.batchSize = batchSize; self.seed = seed
     }
 

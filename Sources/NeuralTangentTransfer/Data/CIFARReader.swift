@@ -22,10 +22,13 @@ public enum CIFARReader {
 
     /// One file's records: unstandardised [N, 32, 32, 3] images in [0, 1] and their labels.
     public static func read(_ path: String, variant: Variant) throws -> LabeledImages {
-        guard let data = FileManager.default.contents(atPath: path) else { throw NTTError("\(path): cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw NTTError("\(path): cannot read the file")
+        }
         let record = variant.labelBytes + 3072
         guard data.count > 0, data.count % record == 0 else {
-            throw NTTError("\(path): \(data.count) bytes is not a whole number of \(record)-byte \(variant.name) records (truncated or corrupt)")
+            throw NTTError("\(path): \(data.count) bytes is not a whole number of \(record)-byte \(variant.name) "
+                           + "records (truncated or corrupt)")
         }
         let n = data.count / record
         var pixels = [Float](repeating: 0, count: n * 3072)
@@ -39,7 +42,9 @@ public enum CIFARReader {
                     throw NTTError("\(path): record \(i) has label \(labels[i]), expected 0–\(variant.classes - 1)")
                 }
                 let planes = base + variant.labelBytes
-                for ch in 0..<3 { for p in 0..<1024 { pixels[i * 3072 + p * 3 + ch] = Float(b[planes + ch * 1024 + p]) / 255 } }
+                for ch in 0..<3 {
+                    for p in 0..<1024 { pixels[i * 3072 + p * 3 + ch] = Float(b[planes + ch * 1024 + p]) / 255 }
+                }
             }
         }
         return LabeledImages(images: Tensor(shape: [n, 32, 32, 3], scalars: pixels), labels: labels)
@@ -50,7 +55,8 @@ public enum CIFARReader {
         func read(_ file: String) throws -> LabeledImages {
             let path = (directory as NSString).appendingPathComponent(file)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw NTTError("\(variant.name): \(file) not found in \(directory); download the \(variant.name) binary version and pass its folder as --data-dir")
+                throw NTTError("\(variant.name): \(file) not found in \(directory); download the \(variant.name) "
+                               + "binary version and pass its folder as --data-dir")
             }
             return try Self.read(path, variant: variant)
         }

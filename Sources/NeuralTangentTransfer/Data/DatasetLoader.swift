@@ -75,8 +75,9 @@ public enum DatasetLoader {
         case .cifar10, .cifar100:
             let variant: CIFARReader.Variant = name == .cifar10 ? .cifar10 : .cifar100
             guard let directory else {
+                let files = (variant.trainFiles + [variant.testFile]).joined(separator: ", ")
                 throw NTTError("--dataset \(name.rawValue) needs --data-dir pointing at the folder of the "
-                               + "\(name.rawValue) binary version (\((variant.trainFiles + [variant.testFile]).joined(separator: ", ")))")
+                               + "\(name.rawValue) binary version (\(files))")
             }
             return try CIFARReader.load(variant, directory: directory)
         case .svhn:
@@ -106,8 +107,9 @@ public enum DatasetLoader {
         let testImages = try IDXReader.images(try find("t10k-images-idx3-ubyte"))
         let testLabels = try IDXReader.labels(try find("t10k-labels-idx1-ubyte"), classes: name.classes)
         guard trainImages.shape[0] == trainLabels.count, testImages.shape[0] == testLabels.count else {
-            throw NTTError("\(name.rawValue) in \(directory): image and label counts differ (train \(trainImages.shape[0]) "
-                           + "vs \(trainLabels.count), test \(testImages.shape[0]) vs \(testLabels.count))")
+            throw NTTError("\(name.rawValue) in \(directory): image and label counts differ (train "
+                           + "\(trainImages.shape[0]) vs \(trainLabels.count), test \(testImages.shape[0]) vs "
+                           + "\(testLabels.count))")
         }
         guard trainImages.shape.dropFirst() == testImages.shape.dropFirst() else {
             throw NTTError("\(name.rawValue) in \(directory): train and test images have different sizes")

@@ -26,7 +26,8 @@ public enum IDXReader {
     public static func labels(_ path: String, classes: Int) throws -> [Int] {
         let (_, body) = try read(path, magic: 0x0801, kind: "label")
         if let bad = body.firstIndex(where: { Int($0) >= classes }) {
-            throw NTTError("\(path): label \(body[bad]) at index \(bad) is outside 0..<\(classes) (the dataset has \(classes) classes)")
+            throw NTTError("\(path): label \(body[bad]) at index \(bad) is outside 0..<\(classes) "
+                           + "(the dataset has \(classes) classes)")
         }
         return body.map(Int.init)
     }
@@ -49,30 +50,35 @@ public enum IDXReader {
             header = try stream.read(headerSize, what: "an IDX \(kind) header")
         } else {
             guard data.count >= headerSize else {
-                throw NTTError("\(path): too short for an IDX \(kind) header (\(data.count) bytes, expected \(headerSize))")
+                throw NTTError("\(path): too short for an IDX \(kind) header (\(data.count) bytes, "
+                               + "expected \(headerSize))")
             }
             header = [UInt8](data.prefix(headerSize))
         }
         let found = bigEndian(header, 0)
         guard found == magic else {
-            throw NTTError("\(path): not an IDX \(kind) file (magic 0x\(String(found, radix: 16)), expected 0x\(String(magic, radix: 16)))")
+            throw NTTError("\(path): not an IDX \(kind) file (magic 0x\(String(found, radix: 16)), "
+                           + "expected 0x\(String(magic, radix: 16)))")
         }
         let dimensions = (0..<(magic & 0xff)).map { bigEndian(header, 4 + 4 * $0) }
         let shown = dimensions.map(String.init).joined(separator: "×")
         var bytes = 1, overflow = false
         for d in dimensions where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
         guard dimensions.allSatisfy({ $0 > 0 }), !overflow, bytes <= maximumBytes else {
-            throw NTTError("\(path): implausible IDX dimensions \(shown) (each must be positive, at most \(maximumBytes) bytes in all)")
+            throw NTTError("\(path): implausible IDX dimensions \(shown) (each must be positive, at most "
+                           + "\(maximumBytes) bytes in all)")
         }
         guard let stream else {
             let body = data.count - headerSize
             guard body == bytes else {
-                throw NTTError("\(path): expected \(headerSize + bytes) bytes for dimensions \(shown), found \(data.count) (\(body < bytes ? "truncated" : "trailing data"))")
+                throw NTTError("\(path): expected \(headerSize + bytes) bytes for dimensions \(shown), found "
+                               + "\(data.count) (\(body < bytes ? "truncated" : "trailing data"))")
             }
             return (dimensions, [UInt8](data.suffix(from: data.startIndex + headerSize)))
         }
         guard bytes <= stream.maximumOutput else {
-            throw NTTError("\(path): declares dimensions \(shown) (\(bytes) bytes), more than \(data.count) gzipped bytes can hold (truncated or corrupt)")
+            throw NTTError("\(path): declares dimensions \(shown) (\(bytes) bytes), more than \(data.count) "
+                           + "gzipped bytes can hold (truncated or corrupt)")
         }
         let body = try stream.read(bytes, what: "dimensions \(shown)")
         try stream.expectEnd(after: "the \(bytes) bytes of dimensions \(shown)")

@@ -47,7 +47,8 @@ final class InflateStream {
         var out = [UInt8](repeating: 0, count: count)
         let produced = try out.withUnsafeMutableBytes { try inflate(into: $0) }
         guard produced == count else {
-            throw NTTError("\(path): the compressed data ends after \(produced) of the \(count) bytes of \(what) (truncated)")
+            throw NTTError("\(path): the compressed data ends after \(produced) of the \(count) bytes of \(what) "
+                           + "(truncated)")
         }
         return out
     }

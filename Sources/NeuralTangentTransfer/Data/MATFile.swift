@@ -68,8 +68,11 @@ struct MATFile {
             throw NTTError("\(path): \(data.count) bytes is too short for a MAT-file's 128-byte header")
         }
         let text = String(decoding: data.prefix(116), as: UTF8.self)
-        if text.hasPrefix("MATLAB 7.3") || data.count >= 520 && data[512..<520] == Data([0x89, 72, 68, 70, 13, 10, 26, 10]) {
-            throw NTTError("\(path): a MATLAB v7.3 (HDF5) MAT-file; expected v5 (save with -v7, as the official files are)")
+        // v7.3 files are HDF5 with a 512-byte user block: the HDF5 signature follows it.
+        let hdf5Signature = Data([0x89, 72, 68, 70, 13, 10, 26, 10])
+        if text.hasPrefix("MATLAB 7.3") || data.count >= 520 && data[512..<520] == hdf5Signature {
+            throw NTTError("\(path): a MATLAB v7.3 (HDF5) MAT-file; expected v5 (save with -v7, as the official "
+                           + "files are)")
         }
         guard text.hasPrefix("MATLAB 5.0 MAT-file") else {
             throw NTTError("\(path): not a MATLAB v5 MAT-file (its header does not start with 'MATLAB 5.0 MAT-file')")
@@ -95,7 +98,8 @@ struct MATFile {
                     array = try matrix(UnsafeRawBufferPointer(rebasing: file[element.data]), bigEndian: bigEndian,
                                        path: path, wanted: variables)
                 case miCOMPRESSED:
-                    array = try compressed(Data(file[element.data]), bigEndian: bigEndian, path: path, wanted: variables)
+                    array = try compressed(Data(file[element.data]), bigEndian: bigEndian, path: path,
+                                           wanted: variables)
                 default:
                     throw NTTError("\(path): unexpected top-level element of type \(element.type) at byte " +
                                    "\(element.data.lowerBound - 8); expected miMATRIX (14) or miCOMPRESSED (15)")

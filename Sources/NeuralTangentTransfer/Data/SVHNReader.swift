@@ -24,7 +24,8 @@ public enum SVHNReader {
         }
         let values = y.values
         if let bad = values.firstIndex(where: { !(1...10).contains($0) || $0 != $0.rounded() }) {
-            throw NTTError("\(path): label \(values[bad]) at index \(bad) is outside 1…10 (SVHN's labels; 10 is the digit 0)")
+            throw NTTError("\(path): label \(values[bad]) at index \(bad) is outside 1…10 (SVHN's labels; 10 is "
+                           + "the digit 0)")
         }
         let labels = values.map { Int($0) % 10 }
         // Column-major X[h, w, c, i] sits at h + 32·(w + 32·(c + 3·i)); NHWC wants ((i·32 + h)·32 + w)·3 + c.
@@ -49,7 +50,8 @@ public enum SVHNReader {
         func read(_ file: String) throws -> LabeledImages {
             let path = (directory as NSString).appendingPathComponent(file)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw NTTError("svhn: \(file) not found in \(directory); download the official train_32x32.mat and test_32x32.mat into that folder")
+                throw NTTError("svhn: \(file) not found in \(directory); download the official train_32x32.mat "
+                               + "and test_32x32.mat into that folder")
             }
             return try Self.read(path)
         }

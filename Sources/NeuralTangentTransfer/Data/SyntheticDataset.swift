@@ -23,7 +23,9 @@ public enum SyntheticDataset {
             var labels = [Int](repeating: 0, count: n)
             for i in 0..<n {
                 labels[i] = rng.nextInt(below: o.classes)
-                for p in 0..<size { pixels[i * size + p] = Float(prototypes[labels[i]][p] + o.noise * rng.nextNormal()) }
+                for p in 0..<size {
+                    pixels[i * size + p] = Float(prototypes[labels[i]][p] + o.noise * rng.nextNormal())
+                }
             }
             return LabeledImages(images: Tensor(shape: [n] + o.imageShape, scalars: pixels), labels: labels)
         }
