@@ -11,7 +11,9 @@ struct DataTests {
         return url
     }
 
-    static func bigEndian(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+    static func bigEndian(_ v: Int) -> [UInt8] {
+        [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]
+    }
     static func idxImages(_ pixels: [[UInt8]], h: Int, w: Int) -> Data {
         Data(bigEndian(0x0803) + bigEndian(pixels.count) + bigEndian(h) + bigEndian(w) + pixels.flatMap { $0 })
     }
@@ -43,11 +45,14 @@ struct DataTests {
     @Test func rejectsCorruptIDXWithTheFileAndTheReason() throws {
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        func expectError(_ data: Data, images: Bool = true, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        func expectError(_ data: Data, images: Bool = true, _ message: String,
+                         sourceLocation: SourceLocation = #_sourceLocation) throws {
             let url = dir.appendingPathComponent("f-\(UUID().uuidString)")
             try data.write(to: url)
             #expect(sourceLocation: sourceLocation) {
-                if images { _ = try IDXReader.images(url.path) } else { _ = try IDXReader.labels(url.path, classes: 10) }
+                if images { _ = try IDXReader.images(url.path) } else {
+                    _ = try IDXReader.labels(url.path, classes: 10)
+                }
             } throws: { "\($0)".contains(url.path) && "\($0)".contains(message) && !"\($0)".contains("\n") }
         }
         let good = Self.idxImages([[1, 2, 3, 4]], h: 2, w: 2)
@@ -63,7 +68,9 @@ struct DataTests {
         try Self.gzip(gz)
         let whole = try Data(contentsOf: URL(fileURLWithPath: gz.path + ".gz"))
         try expectError(whole.prefix(whole.count / 2), "truncated")
-        #expect { try IDXReader.images(dir.appendingPathComponent("missing").path) } throws: { "\($0)".contains("cannot read") }
+        #expect { try IDXReader.images(dir.appendingPathComponent("missing").path) } throws: {
+            "\($0)".contains("cannot read")
+        }
     }
 
     /// Writes `data` to `dir/name`, gzipped when asked; returns the path.
@@ -94,11 +101,11 @@ struct DataTests {
             }
         }
         // 2^31 + 1 bytes declared: above the cap although it does not overflow.
-        let big = Data(Self.bigEndian(0x0803) + Self.bigEndian(2) + Self.bigEndian(1 << 15) + Self.bigEndian((1 << 15) + 1))
+        let big = Data([0x0803, 2, 1 << 15, (1 << 15) + 1].flatMap(Self.bigEndian))
         let bigPath = try Self.file(dir, "big", big, gzipped: true)
         Self.expectOneLineError(bigPath, "at most 2147483648 bytes") { _ = try IDXReader.images(bigPath) }
         // Plausible (60000 images of 28×28 = 47 MB) but far more than a few gzipped bytes can inflate to.
-        let lie = Data(Self.bigEndian(0x0803) + Self.bigEndian(60000) + Self.bigEndian(28) + Self.bigEndian(28))
+        let lie = Data([0x0803, 60000, 28, 28].flatMap(Self.bigEndian))
         let liePath = try Self.file(dir, "lie", lie, gzipped: true)
         Self.expectOneLineError(liePath, "gzipped bytes can hold") { _ = try IDXReader.images(liePath) }
         // A gzip bomb: a 1×2×2 header followed by 32 MB of zeros is inflated only up to the
@@ -110,14 +117,15 @@ struct DataTests {
             _ = try IDXReader.images(bombPath)
         }
         // Fewer images than declared, gzipped.
-        let short = Data(Self.bigEndian(0x0803) + Self.bigEndian(3) + Self.bigEndian(2) + Self.bigEndian(2) + [UInt8](repeating: 7, count: 8))
+        let short = Data([0x0803, 3, 2, 2].flatMap(Self.bigEndian) + [UInt8](repeating: 7, count: 8))
         let shortPath = try Self.file(dir, "short", short, gzipped: true)
         Self.expectOneLineError(shortPath, "ends after 8 of the 12 bytes of dimensions 3×2×2 (truncated)") {
             _ = try IDXReader.images(shortPath)
         }
         // Bytes after the gzip stream (the original files have none).
         let goodPath = try Self.file(dir, "good", Self.idxLabels([1, 2]), gzipped: true)
-        let padded = try Self.file(dir, "padded", try Data(contentsOf: URL(fileURLWithPath: goodPath)) + Data([0, 0, 0]))
+        let gzipped = try Data(contentsOf: URL(fileURLWithPath: goodPath))
+        let padded = try Self.file(dir, "padded", gzipped + Data([0, 0, 0]))
         #expect(try IDXReader.labels(goodPath, classes: 10) == [1, 2])
         Self.expectOneLineError(padded, "3 bytes follow the end of the compressed data") {
             _ = try IDXReader.labels(padded, classes: 10)
@@ -131,11 +139,13 @@ struct DataTests {
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = try Self.file(dir, "labels", Self.idxLabels([1, 9, 255, 3]))
-        Self.expectOneLineError(path, "label 255 at index 2 is outside 0..<10") { _ = try IDXReader.labels(path, classes: 10) }
+        Self.expectOneLineError(path, "label 255 at index 2 is outside 0..<10") {
+            _ = try IDXReader.labels(path, classes: 10)
+        }
         // Through the loader: MNIST's 10 classes, whatever the largest label in the file.
-        try Self.idxImages([[0, 0, 0, 0], [9, 9, 9, 9]], h: 2, w: 2).write(to: dir.appendingPathComponent("train-images-idx3-ubyte"))
-        try Self.idxImages([[0, 0, 0, 0]], h: 2, w: 2).write(to: dir.appendingPathComponent("t10k-images-idx3-ubyte"))
-        try Self.idxLabels([0, 1]).write(to: dir.appendingPathComponent("train-labels-idx1-ubyte"))
+        _ = try Self.file(dir, "train-images-idx3-ubyte", Self.idxImages([[0, 0, 0, 0], [9, 9, 9, 9]], h: 2, w: 2))
+        _ = try Self.file(dir, "t10k-images-idx3-ubyte", Self.idxImages([[0, 0, 0, 0]], h: 2, w: 2))
+        _ = try Self.file(dir, "train-labels-idx1-ubyte", Self.idxLabels([0, 1]))
         let test = try Self.file(dir, "t10k-labels-idx1-ubyte", Self.idxLabels([10]), gzipped: true)
         Self.expectOneLineError(test, "label 10 at index 0 is outside 0..<10") {
             _ = try DatasetLoader.load("mnist", dataDirectory: dir.path)
@@ -172,12 +182,17 @@ struct DataTests {
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         func record(label: UInt8, value: UInt8) -> [UInt8] { [label] + [UInt8](repeating: value, count: 3072) }
-        for i in 1...5 { try Data(record(label: UInt8(i), value: UInt8(i * 10)) + record(label: 0, value: 0)).write(to: dir.appendingPathComponent("data_batch_\(i).bin")) }
+        for i in 1...5 {
+            let records = record(label: UInt8(i), value: UInt8(i * 10)) + record(label: 0, value: 0)
+            try Data(records).write(to: dir.appendingPathComponent("data_batch_\(i).bin"))
+        }
         try Data(record(label: 9, value: 255)).write(to: dir.appendingPathComponent("test_batch.bin"))
         let d = try DatasetLoader.load("cifar10", dataDirectory: dir.path)
         #expect(d.train.count == 10 && d.test.labels == [9] && d.imageShape == [32, 32, 3] && d.classes == 10)
         try Data(record(label: 1, value: 1).dropLast(5)).write(to: dir.appendingPathComponent("test_batch.bin"))
-        #expect { try DatasetLoader.load("cifar10", dataDirectory: dir.path) } throws: { "\($0)".contains("not a whole number of 3073-byte") }
+        #expect { try DatasetLoader.load("cifar10", dataDirectory: dir.path) } throws: {
+            "\($0)".contains("not a whole number of 3073-byte")
+        }
         try Data(record(label: 12, value: 1)).write(to: dir.appendingPathComponent("test_batch.bin"))
         #expect { try DatasetLoader.load("cifar10", dataDirectory: dir.path) } throws: { "\($0)".contains("label 12") }
     }
@@ -195,7 +210,8 @@ struct DataTests {
         first[2 + 1024 + 33] = 255  // green plane, row 1, column 1
         let train = first + Self.cifar100Record(coarse: 19, fine: 99, red: 0, green: 0, blue: 0)
         try Data(train).write(to: dir.appendingPathComponent("train.bin"))
-        try Data(Self.cifar100Record(coarse: 0, fine: 7, red: 1, green: 1, blue: 1)).write(to: dir.appendingPathComponent("test.bin"))
+        let test = Self.cifar100Record(coarse: 0, fine: 7, red: 1, green: 1, blue: 1)
+        try Data(test).write(to: dir.appendingPathComponent("test.bin"))
         let raw = try CIFARReader.read(dir.appendingPathComponent("train.bin").path, variant: .cifar100)
         #expect(raw.labels == [42, 99] && raw.images.shape == [2, 32, 32, 3])
         #expect(Array(raw.images.scalars[0..<3]) == [1, 0, 0.2])
@@ -221,8 +237,8 @@ struct DataTests {
     static func idxFolder(_ dir: URL, value: UInt8, train: Int, h: Int = 2) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let image = [UInt8](repeating: value, count: h * h)
-        try idxImages(Array(repeating: image, count: train), h: h, w: h).write(to: dir.appendingPathComponent("train-images-idx3-ubyte"))
-        try idxLabels([UInt8](repeating: 1, count: train)).write(to: dir.appendingPathComponent("train-labels-idx1-ubyte"))
+        _ = try file(dir, "train-images-idx3-ubyte", idxImages(Array(repeating: image, count: train), h: h, w: h))
+        _ = try file(dir, "train-labels-idx1-ubyte", idxLabels([UInt8](repeating: 1, count: train)))
         try idxImages([image], h: h, w: h).write(to: dir.appendingPathComponent("t10k-images-idx3-ubyte"))
         try idxLabels([2]).write(to: dir.appendingPathComponent("t10k-labels-idx1-ubyte"))
     }
@@ -250,10 +266,12 @@ struct DataTests {
         // Explicit per-part folders, in either order of the mapping.
         let other = dir.appendingPathComponent("elsewhere")
         try Self.idxFolder(other, value: 255, train: 2)
-        let mapped = try DatasetLoader.load("kmnist+mnist", dataDirectories: ["mnist": dir.appendingPathComponent("mnist").path,
-                                                                              "kmnist": other.path], for: .transfer)
+        let mapping = ["mnist": dir.appendingPathComponent("mnist").path, "kmnist": other.path]
+        let mapped = try DatasetLoader.load("kmnist+mnist", dataDirectories: mapping, for: .transfer)
         #expect(mapped.train.count == 5 && mapped.unionParts == ["kmnist", "mnist"])
-        #expect { try DatasetLoader.load("mnist+kmnist", dataDirectories: ["cifar10": other.path], for: .transfer) } throws: {
+        #expect {
+            try DatasetLoader.load("mnist+kmnist", dataDirectories: ["cifar10": other.path], for: .transfer)
+        } throws: {
             "\($0)".contains("'cifar10', which is not part of the dataset 'mnist+kmnist'")
         }
         // Parts of different image shapes.
@@ -261,8 +279,12 @@ struct DataTests {
         #expect { try DatasetLoader.load("mnist+fashion-mnist", dataDirectory: dir.path, for: .transfer) } throws: {
             "\($0)".contains("mnist images are [2, 2, 1] but fashion-mnist images are [3, 3, 1]")
         }
-        #expect { try DatasetLoader.load("mnist+mnist", for: .transfer) } throws: { "\($0)".contains("names a part twice") }
-        #expect { try DatasetLoader.load("mnist+imagenet") } throws: { "\($0)".contains("unknown dataset 'imagenet' in 'mnist+imagenet'") }
+        #expect { try DatasetLoader.load("mnist+mnist", for: .transfer) } throws: {
+            "\($0)".contains("names a part twice")
+        }
+        #expect { try DatasetLoader.load("mnist+imagenet") } throws: {
+            "\($0)".contains("unknown dataset 'imagenet' in 'mnist+imagenet'")
+        }
         #expect(try DatasetName.parse("cifar10+svhn") == [.cifar10, .svhn])
     }
 

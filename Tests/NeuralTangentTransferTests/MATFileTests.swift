@@ -69,12 +69,16 @@ struct MATFileTests {
     }
 
     /// The fixtures' pixel pattern: X[h, w, c, n] = (7h + 3w + 50c + 11n) mod 256.
-    static func pattern(_ h: Int, _ w: Int, _ c: Int, _ n: Int) -> UInt8 { UInt8((7 * h + 3 * w + 50 * c + 11 * n) % 256) }
+    static func pattern(_ h: Int, _ w: Int, _ c: Int, _ n: Int) -> UInt8 {
+        UInt8((7 * h + 3 * w + 50 * c + 11 * n) % 256)
+    }
 
     /// X in column-major order, as MATLAB stores it.
     static func columnMajorX(count: Int, channels: Int = 3) -> [UInt8] {
         var x: [UInt8] = []
-        for n in 0..<count { for c in 0..<channels { for w in 0..<32 { for h in 0..<32 { x.append(pattern(h, w, c, n)) } } } }
+        for n in 0..<count {
+            for c in 0..<channels { for w in 0..<32 { for h in 0..<32 { x.append(pattern(h, w, c, n)) } } }
+        }
         return x
     }
 
@@ -121,7 +125,8 @@ struct MATFileTests {
         // y as miDOUBLE and miINT32 storage, [1, N] shape.
         for storage in [9, 5] {
             var w = Writer()
-            w.body = w.matrix("X", classID: 9, dimensions: [32, 32, 3, 2], storage: 2, data: Self.columnMajorX(count: 2))
+            w.body = w.matrix("X", classID: 9, dimensions: [32, 32, 3, 2], storage: 2,
+                              data: Self.columnMajorX(count: 2))
                 + w.matrix("y", classID: 6, dimensions: [1, 2], storage: storage, data: w.stored([7, 10], as: storage))
             let path = dir.appendingPathComponent("y\(storage).mat").path
             try w.data.write(to: URL(fileURLWithPath: path))
@@ -154,15 +159,17 @@ struct MATFileTests {
         for file in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
             try Data(record).write(to: dir.appendingPathComponent(file))
         }
-        let svhn = try #require(Bundle.module.url(forResource: "train_32x32", withExtension: "mat",
-                                                  subdirectory: "Fixtures/svhn-mat/compressed")).deletingLastPathComponent()
+        let svhnTrain = try #require(Bundle.module.url(forResource: "train_32x32", withExtension: "mat",
+                                                       subdirectory: "Fixtures/svhn-mat/compressed"))
+        let svhn = svhnTrain.deletingLastPathComponent()
         let union = try DatasetLoader.load("cifar10+svhn", dataDirectories: ["cifar10": dir.path, "svhn": svhn.path],
                                            for: .transfer)
         #expect(union.train.count == 5 + 3 && !union.train.hasLabels && union.unionParts == ["cifar10", "svhn"])
     }
 
     /// Writes `data` and expects a one-line error naming the file and containing `message`.
-    static func expectError(_ data: Data, _ message: String, in dir: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectError(_ data: Data, _ message: String, in dir: URL,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
         let path = dir.appendingPathComponent("bad-\(UUID().uuidString).mat").path
         try data.write(to: URL(fileURLWithPath: path))
         #expect(sourceLocation: sourceLocation) { try SVHNReader.read(path) } throws: {
@@ -193,9 +200,10 @@ struct MATFileTests {
         // Missing or wrong variables.
         try Self.expectError(file(y), "no variable 'X'; expected X uint8 [32, 32, 3, N] and y [N, 1]", in: dir)
         try Self.expectError(file(x), "no variable 'y'", in: dir)
-        let doubleX = good.matrix("X", classID: 6, dimensions: [32, 32, 3, 2], storage: 2, data: Self.columnMajorX(count: 2))
+        let pixels = Self.columnMajorX(count: 2)
+        let doubleX = good.matrix("X", classID: 6, dimensions: [32, 32, 3, 2], storage: 2, data: pixels)
         try Self.expectError(file(doubleX + y), "X is double; expected X uint8", in: dir)
-        let grayX = good.matrix("X", classID: 9, dimensions: [32, 32, 1, 6], storage: 2, data: Self.columnMajorX(count: 2))
+        let grayX = good.matrix("X", classID: 9, dimensions: [32, 32, 1, 6], storage: 2, data: pixels)
         try Self.expectError(file(grayX + y), "X has shape [32, 32, 1, 6]", in: dir)
         let y3 = good.matrix("y", classID: 6, dimensions: [3, 1], storage: 9, data: good.stored([1, 2, 3], as: 9))
         try Self.expectError(file(x + y3), "y has shape [3, 1] for 2 images", in: dir)
@@ -203,20 +211,21 @@ struct MATFileTests {
         try Self.expectError(file(x + y11), "label 11.0 at index 1 is outside 1…10", in: dir)
         let y0 = good.matrix("y", classID: 6, dimensions: [2, 1], storage: 9, data: good.stored([0, 2], as: 9))
         try Self.expectError(file(x + y0), "label 0.0 at index 0", in: dir)
-        let complexX = good.matrix("X", classID: 9, dimensions: [32, 32, 3, 2], storage: 2, data: Self.columnMajorX(count: 2),
-                                   flags: 0x800)
+        let complexX = good.matrix("X", classID: 9, dimensions: [32, 32, 3, 2], storage: 2, data: pixels, flags: 0x800)
         try Self.expectError(file(complexX + y), "'X' is a complex array", in: dir)
         let cellX = good.matrix("X", classID: 1, dimensions: [1, 1], storage: 2, data: [0])
         try Self.expectError(file(cellX + y), "'X' is a cell array", in: dir)
 
         // Sizes that do not add up, including ones whose product overflows.
-        let hugeX = good.matrix("X", classID: 9, dimensions: [65536, 65536, 65536, 65536], storage: 2, data: [1, 2, 3, 4, 5])
+        let hugeX = good.matrix("X", classID: 9, dimensions: [65536, 65536, 65536, 65536], storage: 2,
+                                data: [1, 2, 3, 4, 5])
         try Self.expectError(file(hugeX + y), "has dimensions [65536, 65536, 65536, 65536] but 5 bytes", in: dir)
         let negativeX = good.matrix("X", classID: 9, dimensions: [32, -1], storage: 2, data: [1])
         try Self.expectError(file(negativeX + y), "negative dimensions [32, -1]", in: dir)
         try Self.expectError(good.data.prefix(2000), "(truncated)", in: dir)
         try Self.expectError(good.data.prefix(good.data.count - 3), "(truncated)", in: dir)
-        try Self.expectError(file(good.element(9, good.stored([1], as: 9))), "unexpected top-level element of type 9", in: dir)
+        try Self.expectError(file(good.element(9, good.stored([1], as: 9))), "unexpected top-level element of type 9",
+                             in: dir)
 
         // Compressed elements: garbage, a cut stream, trailing data, and a declared size the
         // compressed bytes cannot hold (checked before allocating).
