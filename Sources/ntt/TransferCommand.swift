@@ -44,7 +44,7 @@ struct TransferCommand: ParsableCommand {
         c.lambdaL2 = lambdaL2; c.maskUpdateEvery = maskUpdateEvery; c.recordEvery = recordEvery
         c.prune = prune; c.initialMask = initMask; c.kernelScope = kernelScope
         try c.validate()
-        let dataset = try data.load()
+        let dataset = try data.load(for: .transfer)
         let directory = try output.prepare(resume: resume)
         let run = try TransferRun(config: c, dataset: dataset, directory: directory)
         let bar = ProgressBar(total: run.totalIterations, label: "transfer")
