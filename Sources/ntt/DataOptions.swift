@@ -4,11 +4,14 @@ import NTTRuns
 
 /// Which data to use.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: ArgumentHelp(DatasetName.helpText))
     var dataset: String = DatasetName.fashionMNIST.rawValue
 
     @Option(help: "Folder with the dataset's files (default for fashion-mnist: \(DatasetName.fashionMNISTSystemDirectory)).")
     var dataDir: String?
 
-    func load() throws -> Dataset { try DatasetLoader.load(dataset, dataDirectory: dataDir) }
+    /// The dataset, for training (labelled) or for the transfer (a `+` union of datasets allowed).
+    func load(for use: DatasetUse = .supervised) throws -> Dataset {
+        try DatasetLoader.load(dataset, dataDirectory: dataDir, for: use)
+    }
 }

@@ -23,7 +23,7 @@ struct TransferCommand: ParsableCommand {
         let stop = SignalHandlers.install()
         let config = settings.config(data: data)
         try config.validate()
-        let dataset = try data.load()
+        let dataset = try data.load(for: .transfer)
         let folder = resume ? try RunFolder.existing(output.url) : try output.create()
         let run = try TransferRun(config: config, dataset: dataset, folder: folder)
         let bar = ProgressBar(total: run.totalIterations, label: "transfer")

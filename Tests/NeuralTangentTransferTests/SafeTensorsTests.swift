@@ -41,6 +41,11 @@ struct SafeTensorsTests {
 
     static func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
 
+    /// A file with one tensor "a" over 8 zero data bytes; `fields` are its shape and offsets.
+    static func oneTensor(_ fields: String, dtype: String = "F32") -> Data {
+        handMade(header: #"{"a":{"dtype":""# + dtype + #"","# + fields + "}}", body: Array(repeating: 0, count: 8))
+    }
+
     @Test func convertsF64AndF16ToFloat32() throws {
         let p = Self.path()
         defer { try? FileManager.default.removeItem(atPath: p) }
@@ -65,6 +70,17 @@ struct SafeTensorsTests {
             (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                            body: Array(repeating: 0, count: 8)), "overlap"),
             (Self.handMade(header: #"{"__metadata__":{"a":1}}"#, body: []), "__metadata__ must map strings to strings"),
+            // Hostile sizes (reached by `ntt train --init FILE` and `ntt kernel --checkpoint FILE`): the
+            // element count overflows Int, or is merely far larger than the file.
+            (Self.oneTensor(#""shape":[4294967296,4294967296,16],"data_offsets":[0,8]"#),
+             "shape [4294967296, 4294967296, 16], more elements than"),
+            (Self.oneTensor(#""shape":[1000000000],"data_offsets":[0,4000000000]"#),
+             "more elements than the file's 8 data bytes hold"),
+            (Self.oneTensor(#""shape":[2,-1],"data_offsets":[0,8]"#), "negative dimension"),
+            (Self.oneTensor(#""shape":[1],"data_offsets":[-4,0]"#), "do not fit"),
+            (Self.oneTensor(#""shape":[1],"data_offsets":[9223372036854775800,9223372036854775804]"#), "do not fit"),
+            (Self.oneTensor(#""shape":[1.5],"data_offsets":[0,4]"#), "lacks dtype, shape or data_offsets"),
+            (Self.oneTensor(#""shape":[1],"data_offsets":[0,8]"#, dtype: "I64"), "dtype I64; expected F32"),
         ]
         for (data, reason) in cases {
             try data.write(to: URL(fileURLWithPath: p))

@@ -72,8 +72,12 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
             throw NTTError("\(name) must list at least one value")
         }
         for d in densities where !(d > 0 && d <= 1) { throw NTTError("--densities must be in (0, 1], got \(d)") }
-        for name in datasets where DatasetName(rawValue: name) == nil {
-            throw NTTError("--datasets: unknown dataset '\(name)'; expected \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+        for name in datasets {
+            let parts: [DatasetName]
+            do { parts = try DatasetName.parse(name) } catch { throw NTTError("--datasets: \(error)") }
+            guard parts.count == 1 else {
+                throw NTTError("--datasets: '\(name)' is a label-free union, usable by ntt transfer only (cells also train)")
+            }
         }
         guard transferEpochs > 0, trainEpochs > 0 else { throw NTTError("--transfer-epochs and --train-epochs must be positive") }
         if let n = transferIterations, n <= 0 { throw NTTError("--transfer-iterations must be positive, got \(n)") }

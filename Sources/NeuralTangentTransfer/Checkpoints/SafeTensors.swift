@@ -15,13 +15,16 @@ public enum SafeTensors {
         }
         var header = "{"
         if !metadata.isEmpty {
-            header += "\"__metadata__\":{" + metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",") + "},"
+            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            header += "\"__metadata__\":{" + fields.joined(separator: ",") + "},"
         }
         var offset = 0
         var entries: [String] = []
         for (name, tensor) in tensors {
             let end = offset + tensor.count * 4
-            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            entries.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],"
+                           + "\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         header += entries.joined(separator: ",") + "}"
@@ -33,7 +36,8 @@ public enum SafeTensors {
         for (_, tensor) in tensors {
             tensor.scalars.withUnsafeBufferPointer { buffer in
                 // Float32 is little-endian on every platform Swift supports here.
-                data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self),
+                data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!)
+                                                    .assumingMemoryBound(to: UInt8.self),
                                                 count: buffer.count * 4))
             }
         }
@@ -53,7 +57,9 @@ public enum SafeTensors {
         }
         func fail(_ why: String) -> NTTError { NTTError("\(path): not a valid safetensors file: \(why)") }
         guard data.count >= 8 else { throw fail("shorter than its 8-byte header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
         guard headerLength <= UInt64(data.count - 8), headerLength <= 100_000_000 else {
             throw fail("header length \(headerLength) exceeds the file size \(data.count)")
         }
@@ -70,30 +76,44 @@ public enum SafeTensors {
         var entries: [(name: String, begin: Int, end: Int, tensor: Tensor)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw fail("entry '\(name)' lacks dtype, shape or data_offsets")
+                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int],
+                  offsets.count == 2 else {
+                throw fail("entry '\(name)' lacks dtype, shape or data_offsets (as a string and integer lists)")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has a negative dimension") }
-            let count = shape.reduce(1, *)
+            // Shapes come from the file: multiply with overflow checks and bound by the data bytes
+            // before anything is allocated ([4294967296, 4294967296, 16] must not trap).
+            var count = 1, overflow = false
+            for d in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: d) }
+            guard !overflow, count <= body.count else {
+                throw fail("tensor '\(name)' has shape \(shape), more elements than the file's \(body.count) "
+                           + "data bytes hold")
+            }
             let width: Int
             switch dtype {
             case "F32": width = 4
             case "F64": width = 8
             case "F16", "BF16": width = 2
-            default: throw NTTError("\(path): tensor '\(name)' has dtype \(dtype); expected F32 (F64, F16 and BF16 are converted)")
+            default:
+                throw NTTError("\(path): tensor '\(name)' has dtype \(dtype); expected F32 (F64, F16 and BF16 are "
+                               + "converted)")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, end >= begin, end <= body.count, end - begin == count * width else {
-                throw fail("tensor '\(name)' has data offsets [\(begin), \(end)] that do not fit its shape \(shape) or the file (\(body.count) data bytes)")
+                throw fail("tensor '\(name)' has data offsets [\(begin), \(end)] that do not fit its shape \(shape) "
+                           + "or the file (\(body.count) data bytes)")
             }
             let scalars: [Float] = body.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + begin
+                func load<T: FixedWidthInteger>(_ i: Int, _: T.Type) -> T {
+                    T(littleEndian: base.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+                }
                 return (0..<count).map { i in
                     switch dtype {
-                    case "F32": return Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                    case "F64": return Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
-                    case "F16": return Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
-                    default: return Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16)
+                    case "F32": return Float(bitPattern: load(i, UInt32.self))
+                    case "F64": return Float(Double(bitPattern: load(i, UInt64.self)))
+                    case "F16": return Float(Float16(bitPattern: load(i, UInt16.self)))
+                    default: return Float(bitPattern: UInt32(load(i, UInt16.self)) << 16)  // BF16: an F32's top half
                     }
                 }
             }
@@ -126,7 +146,9 @@ public struct SafeTensorsFile: Sendable {
         let unexpected = names.filter { !expectedNames.contains($0) }
         if !unexpected.isEmpty { problems.append("unexpected \(unexpected.joined(separator: ", "))") }
         for (name, shape) in expected {
-            if let t = tensors[name], t.shape != shape { problems.append("\(name) has shape \(t.shape), expected \(shape)") }
+            if let t = tensors[name], t.shape != shape {
+                problems.append("\(name) has shape \(t.shape), expected \(shape)")
+            }
         }
         if !problems.isEmpty {
             throw NTTError("\(path) does not match the model: \(problems.joined(separator: "; "))")
