@@ -34,6 +34,9 @@ public struct KernelRun {
         guard c.count <= dataset.test.count else {
             throw NTTError("--count \(c.count) exceeds the \(dataset.test.count) test inputs")
         }
+        let (n1, n2) = c.pairs == .halves ? (c.count / 2, c.count / 2) : (c.count, c.count)
+        try MemoryEstimate.check(MemoryEstimate.kernel(model, n1: n1, n2: n2),
+                                 what: "the kernel of \(model.spec) on \(n1)×\(n2) inputs", lower: "--count (or use --pairs halves)")
         let x = model.prepare(dataset.test.batch(Array(0..<c.count)).images)
         let (x1, x2) = c.pairs == .halves
             ? (x.slice(rows: 0..<(c.count / 2)), x.slice(rows: (c.count / 2)..<c.count)) : (x, x)

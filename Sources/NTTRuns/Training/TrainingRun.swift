@@ -24,6 +24,9 @@ public struct TrainingRun {
                     progress: (Trainer.Progress) -> Void = { _ in }) throws -> Outcome {
         let c = config.training
         let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes), imageShape: dataset.imageShape)
+        try MemoryEstimate.check(MemoryEstimate.trainingStep(model, batch: c.batchSize),
+                                 what: "a training step of \(model.spec) with --batch-size \(c.batchSize)",
+                                 lower: "--batch-size or the model's size")
         let trainer = try Trainer(config: c, model: model, dataset: dataset)
         let sparse = try config.initialization.resolve(model: model, density: c.density, scope: c.prune, seed: c.seed) {
             dataset.pruningBatch(for: model)

@@ -35,6 +35,9 @@ public struct TransferRun {
         self.folder = folder
         let spec = try ModelSpec.resolve(config.model, classes: dataset.classes)
         model = try Model(spec: spec, imageShape: dataset.imageShape)
+        try MemoryEstimate.check(MemoryEstimate.transferStep(model, batch: config.batchSize),
+                                 what: "a transfer step of \(spec) with --batch-size \(config.batchSize)",
+                                 lower: "--batch-size or the model's size")
         // The probe needs `batchSize` held-out inputs; small datasets get a larger split.
         let fraction = max(config.validationFraction, Double(config.batchSize) / Double(max(dataset.train.count, 1)))
         let (train, validation) = dataset.train.split(validationFraction: fraction, seed: config.seed)
