@@ -134,6 +134,26 @@ public func valueAndGradient(at inputs: [Tensor], of f: ([Tensor]) -> Tensor)
     return (value, pullback(Tensor(repeating: 1, shape: value.shape)))
 }
 
+/// The value of a scalar-valued `f`, auxiliary results computed along the way (returned
+/// detached), and the gradient of the value with respect to each input — JAX's `has_aux`.
+///
+/// ```swift
+/// let (loss, parts, grads) = valueAndGradient(at: [w], ofValueAndAux: { v in
+///     let (a, b) = (f(v[0]), g(v[0]))
+///     return (a + b, [a, b])
+/// })
+/// ```
+public func valueAndGradient<Aux: Detachable>(at inputs: [Tensor], ofValueAndAux f: ([Tensor]) -> (Tensor, Aux))
+    -> (value: Tensor, aux: Aux, gradients: [Tensor]) {
+    var aux: Aux? = nil
+    let (value, gradients) = valueAndGradient(at: inputs) { v in
+        let (y, a) = f(v)
+        aux = a
+        return y
+    }
+    return (value, aux!.detached, gradients)
+}
+
 public func valueAndGradient(at x: Tensor, of f: (Tensor) -> Tensor) -> (value: Tensor, gradient: Tensor) {
     let (value, g) = valueAndGradient(at: [x]) { f($0[0]) }
     return (value, g[0])

@@ -22,10 +22,21 @@ public enum Layer: Sendable, Hashable {
     case dropout(rate: Double)
 
     /// Whether the layer owns a weight and a bias.
-    public var isParametrised: Bool {
+    public var isParametrised: Bool { rule.hasParameters }
+
+    /// The layer's rule (shape, parameters, apply, trace): the one place a case meets its family.
+    package var rule: any LayerRule {
         switch self {
-        case .dense, .conv: return true
-        default: return false
+        case .dense(let units): return DenseLayer(units: units)
+        case .conv(let filters, let kernel, let stride, let padding):
+            return ConvLayer(filters: filters, kernel: kernel, stride: stride, padding: padding)
+        case .relu: return ReLULayer()
+        case .maxPool(let window, let stride, let padding):
+            return MaxPoolLayer(window: window, stride: stride, padding: padding)
+        case .avgPool(let window, let stride, let padding):
+            return AvgPoolLayer(window: window, stride: stride, padding: padding)
+        case .flatten: return FlattenLayer()
+        case .dropout(let rate): return DropoutLayer(rate: rate)
         }
     }
 }

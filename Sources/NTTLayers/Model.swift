@@ -1,5 +1,3 @@
-import NTTKernels
-
 /// A sequential model resolved against its per-sample input shape: the shape after every
 /// layer, and the weight/bias shapes of its parametrised layers.
 ///
@@ -16,6 +14,8 @@ public struct Model: Sendable {
     public let layerOutputShapes: [[Int]]
     /// Positions (in `spec.layers`) of the layers that own parameters, in order.
     public let parametrisedLayers: [Int]
+    /// Each layer's rule, in order (`Layer.rule`).
+    package let rules: [any LayerRule]
 
     /// Resolves `spec` for samples of shape `imageShape` ([H, W, C]); a model whose first layer is
     /// dense takes the flattened image.
@@ -30,41 +30,25 @@ public struct Model: Sendable {
     public init(spec: ModelSpec, inputShape: [Int]) throws(ModelSpecError) {
         self.spec = spec
         self.inputShape = inputShape
+        rules = spec.layers.map(\.rule)
         var shape = inputShape
         var shapes: [[Int]] = [], params: [Int] = []
-        for (i, layer) in spec.layers.enumerated() {
-            func fail(_ why: String) -> ModelSpecError { ModelSpecError("layer \(i + 1) '\(ModelSpec(layers: [layer]))': \(why)") }
-            switch layer {
-            case .dense(let units):
-                guard shape.count == 1 else { throw fail("needs a flat input but gets shape \(shape); add 'flatten' before it") }
-                shape = [units]
-            case .conv(let filters, let k, let s, let p):
-                let (h, w) = try Model.windowOutput(shape, k, s, p, fail)
-                shape = [h, w, filters]
-            case .maxPool(let k, let s, let p), .avgPool(let k, let s, let p):
-                let (h, w) = try Model.windowOutput(shape, k, s, p, fail)
-                shape = [h, w, shape[2]]
-            case .flatten: shape = [shape.reduce(1, *)]
-            case .relu, .dropout: break
+        for (i, rule) in rules.enumerated() {
+            do {
+                shape = try rule.outputShape(forInput: shape)
+            } catch {
+                throw ModelSpecError("layer \(i + 1) '\(ModelSpec(layers: [spec.layers[i]]))': \(error.description)")
             }
-            if layer.isParametrised { params.append(i) }
+            if rule.hasParameters { params.append(i) }
             shapes.append(shape)
         }
-        guard shape.count == 1 else { throw ModelSpecError("the model must end with flat outputs, but its output shape is \(shape); add 'flatten' and 'dense'") }
+        guard shape.count == 1 else {
+            throw ModelSpecError("the model must end with flat outputs, but its output shape is \(shape); "
+                                 + "add 'flatten' and 'dense'")
+        }
         guard !params.isEmpty else { throw ModelSpecError("the model has no dense or conv layer") }
         layerOutputShapes = shapes
         parametrisedLayers = params
-    }
-
-    /// Output height and width of a window layer on a per-sample [H, W, C] input.
-    private static func windowOutput(_ shape: [Int], _ k: Window, _ s: Window, _ p: Padding,
-                              _ fail: (String) -> ModelSpecError) throws(ModelSpecError) -> (Int, Int) {
-        guard shape.count == 3 else { throw fail("needs an image input [H, W, C] but gets shape \(shape)") }
-        let g = WindowGeometry(batch: 1, height: shape[0], width: shape[1], channels: shape[2],
-                               windowHeight: k.height, windowWidth: k.width,
-                               strideHeight: s.height, strideWidth: s.width, padding: p)
-        guard g.outHeight > 0 && g.outWidth > 0 else { throw fail("a \(k) window does not fit a \(shape[0])x\(shape[1]) input") }
-        return (g.outHeight, g.outWidth)
     }
 
     /// The number of outputs k.
@@ -75,35 +59,17 @@ public struct Model: Sendable {
 
     /// Weight and bias shapes of the parametrised layers, in order.
     public var parameterShapes: [(weight: [Int], bias: [Int])] {
-        parametrisedLayers.map { i in
-            let inShape = inputShape(ofLayer: i)
-            switch spec.layers[i] {
-            case .dense(let units): return ([inShape[0], units], [units])
-            case .conv(let filters, let k, _, _): return ([k.height, k.width, inShape[2], filters], [filters])
-            default: fatalError("unreachable: layer \(i) is not parametrised")
-            }
-        }
+        parametrisedLayers.map { i in rules[i].parameterShapes(forInput: inputShape(ofLayer: i))! }
     }
 
     /// Total number of weights (not biases).
     public var weightCount: Int { parameterShapes.reduce(0) { $0 + $1.weight.reduce(1, *) } }
 
-    /// Fresh parameters as JAX's stax does: weights Glorot-normal (variance scaling 1, fan_avg,
-    /// normal truncated at ±2σ with σ corrected for the truncation), biases normal(0.01).
-    /// Conv fans include the receptive field: fan_in = kh·kw·cin, fan_out = kh·kw·cout.
+    /// Fresh parameters as JAX's stax does (each layer's `LayerRule.initialize`; for dense and
+    /// conv layers `GlorotNormal`), from random streams named after the parametrised layer's index.
     public func initialize(seed: UInt64) -> [LayerParameters] {
-        parameterShapes.enumerated().map { (i, shapes) in
-            let w = shapes.weight
-            let receptive = w.dropLast(2).reduce(1, *)
-            let fanIn = Double(w[w.count - 2] * receptive), fanOut = Double(w[w.count - 1] * receptive)
-            // 0.87962566103423978 = std of a standard normal truncated to [−2, 2].
-            let std = (1.0 / ((fanIn + fanOut) / 2)).squareRoot() / 0.87962566103423978
-            var rng = SeededRandom(seed: seed, stream: "init.layers.\(i).weight")
-            let weights = (0..<w.reduce(1, *)).map { _ in Float(rng.nextTruncatedNormal() * std) }
-            var biasRNG = SeededRandom(seed: seed, stream: "init.layers.\(i).bias")
-            let biases = (0..<shapes.bias[0]).map { _ in Float(biasRNG.nextNormal() * 0.01) }
-            return LayerParameters(weight: Tensor(shape: w, scalars: weights),
-                                   bias: Tensor(shape: shapes.bias, scalars: biases))
+        parametrisedLayers.enumerated().map { index, i in
+            rules[i].initialize(forInput: inputShape(ofLayer: i), seed: seed, index: index)!
         }
     }
 

@@ -54,3 +54,37 @@ struct TapeTests {
         #expect(g.scalars == expected)
     }
 }
+
+/// `valueAndGradient` with auxiliary results: the same value and gradients as the plain form,
+/// the auxiliary tensors returned untracked.
+struct AuxiliaryGradientTests {
+    @Test func sameGradientAndDetachedAux() {
+        let a = GradientCheck.random([3, 4], seed: 8), b = GradientCheck.random([4, 2], seed: 9)
+        func parts(_ v: [Tensor]) -> (Tensor, Tensor) {
+            let y = Tensor.matmul(v[0], v[1])
+            return ((y * y).sum(), y.exp().sum())
+        }
+        let plain = valueAndGradient(at: [a, b]) { v in let (p, q) = parts(v); return p + q * 0.5 }
+        let withAux = valueAndGradient(at: [a, b], ofValueAndAux: { v in
+            let (p, q) = parts(v)
+            return (p + q * 0.5, [p, q])
+        })
+        #expect(withAux.value.scalars == plain.value.scalars)
+        #expect(withAux.gradients.map(\.scalars) == plain.gradients.map(\.scalars))
+        #expect(withAux.aux.map(\.scalars) == [parts([a, b]).0.scalars, parts([a, b]).1.scalars])
+        #expect(withAux.aux.allSatisfy { !$0.isTracked })
+    }
+
+    @Test func worksUnderAnOuterDerivative() {
+        // d/dx of the inner gradient 3x² summed: 6x; the aux (Σx³) does not leak the outer tape.
+        let x = Tensor(shape: [2], scalars: [1, -2])
+        var inner: Tensor? = nil
+        let g = gradient(at: x) { x in
+            let r = valueAndGradient(at: [x], ofValueAndAux: { v in ((v[0] * v[0] * v[0]).sum(), v[0].sum()) })
+            inner = r.aux
+            return r.gradients[0].sum()
+        }
+        #expect(g.scalars == [6, -12])
+        #expect(inner.map { !$0.isTracked && $0.scalars == [-1] } == true)
+    }
+}

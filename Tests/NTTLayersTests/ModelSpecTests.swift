@@ -87,7 +87,7 @@ struct ReluPoolOrderTests {
         func loss(traced: Bool) -> (Tensor, [Tensor]) {
             valueAndGradient(at: params.map(\.weight) + params.map(\.bias)) { v in
                 let w = Array(v[0..<layers]), b = Array(v[layers...])
-                let y = traced ? model.tracedForward(weights: w, biases: b, x: x).output
+                let y = traced ? model.tracedApply(weights: w, biases: b, to: x).output
                                : model.apply((0..<layers).map { LayerParameters(weight: w[$0], bias: b[$0]) }, to: x)
                 return (y * r).sum()
             }

@@ -14,8 +14,7 @@ public enum JacobianNTK {
         let (y, pullback) = vjp(at: weights + parameters.map(\.bias)) { v in
             let w = Array(v[0..<layers]), b = Array(v[layers...])
             let used = (scope == .surviving && masks != nil) ? zip(w, masks!).map { $0 * $1 } : w
-            var noTrace: [LayerTrace]? = nil
-            return model.forward(weights: used, biases: b, x: x, dropoutSeed: nil, trace: &noTrace)
+            return model.apply(weights: used, biases: b, to: x)
         }
         let n = y.shape[0], k = y.shape[1]
         var rows: [Tensor] = []

@@ -6,7 +6,7 @@ public enum LogitSnipPruner {
     public static func scores(model: Model, parameters: [LayerParameters], inputs: Tensor) -> [Tensor] {
         let biases = parameters.map(\.bias)
         let grads = gradient(at: parameters.map(\.weight)) { w in
-            let p = zip(w, biases).map { LayerParameters(weight: $0, bias: $1) }
+            let p = [LayerParameters](weights: w, biases: biases)
             return model.apply(p, to: inputs).squared().sum()
         }
         return zip(parameters, grads).map { p, g in

@@ -7,7 +7,7 @@ public enum SnipPruner {
         let y = Tensor.oneHot(labels, classes: model.outputCount)
         let biases = parameters.map(\.bias)
         let grads = gradient(at: parameters.map(\.weight)) { w in
-            let p = zip(w, biases).map { LayerParameters(weight: $0, bias: $1) }
+            let p = [LayerParameters](weights: w, biases: biases)
             return Tensor.softmaxCrossEntropy(logits: model.apply(p, to: images), labels: y)
         }
         return zip(parameters, grads).map { p, g in
@@ -28,7 +28,7 @@ public enum GraspPruner {
         let y = Tensor.oneHot(labels, classes: model.outputCount)
         let biases = parameters.map(\.bias)
         func loss(_ w: [Tensor]) -> Tensor {
-            let p = zip(w, biases).map { LayerParameters(weight: $0, bias: $1) }
+            let p = [LayerParameters](weights: w, biases: biases)
             return Tensor.softmaxCrossEntropy(logits: model.apply(p, to: images) / temperature, labels: y)
         }
         let g = gradient(at: parameters.map(\.weight), of: loss).map(\.detached)

@@ -18,7 +18,7 @@ public enum SynFlowPruner {
             let keep = Foundation_pow(density, Double(round) / Double(rounds))
             let current = masks
             let grads = gradient(at: absolute.map(\.weight)) { w in
-                let p = zip(w, absolute).map { LayerParameters(weight: $0, bias: $1.bias) }
+                let p = [LayerParameters](weights: w, biases: absolute.map(\.bias))
                 return model.apply(p, masks: current, to: ones).sum()
             }
             // Scores are only ranked, so a common rescaling keeps them in Float32 range.

@@ -60,16 +60,18 @@ public struct TransferLoss: Sendable, Codable, Equatable {
     public func valueAndGradient(model: Model, parameters: [LayerParameters], masks: [Tensor],
                                  x1: Tensor, x2: Tensor, targets: Targets)
         -> (terms: Terms, gradient: [LayerParameters]) {
-        let layers = parameters.count
-        var terms: Terms? = nil
-        let (_, grads) = NTTAutodiff.valueAndGradient(at: parameters.map(\.weight) + parameters.map(\.bias)) { v in
-            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
-            let t = evaluate(model: model, parameters: p, masks: masks, x1: x1, x2: x2, targets: targets)
-            terms = t
-            return t.total
-        }
-        let detached = Terms(total: terms!.total.detached, ntkDistance: terms!.ntkDistance.detached,
-                             targetDistance: terms!.targetDistance.detached, l2: terms!.l2.detached)
-        return (detached, (0..<layers).map { LayerParameters(weight: grads[$0], bias: grads[layers + $0]) })
+        let (_, terms, grads) = NTTAutodiff.valueAndGradient(at: parameters.flattened, ofValueAndAux: { v in
+            let t = evaluate(model: model, parameters: [LayerParameters](unflattening: v), masks: masks,
+                             x1: x1, x2: x2, targets: targets)
+            return (t.total, t)
+        })
+        return (terms, [LayerParameters](unflattening: grads))
+    }
+}
+
+extension TransferLoss.Terms: Detachable {
+    public var detached: TransferLoss.Terms {
+        TransferLoss.Terms(total: total.detached, ntkDistance: ntkDistance.detached,
+                           targetDistance: targetDistance.detached, l2: l2.detached)
     }
 }

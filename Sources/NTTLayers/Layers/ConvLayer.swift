@@ -1,0 +1,115 @@
+import NTTKernels
+
+/// y = conv(x, W) + b for an NHWC input, HWIO filter W [kh, kw, cin, filters]. Written as
+/// z = P W + b with P the patch matrix [N·S, K] (S output pixels per image, K = kh·kw·cin).
+///
+/// Untraced passes use the chunked `convolution` op, which never builds the whole patch matrix;
+/// traced passes keep P, which the NTK term needs. That term is the cheaper exact form of
+///   • per-sample Jacobians J_{ia} = Pᵢᵀ Δ_{ia} ∈ ℝ^{K×cout}, Θ = J₁J₂ᵀ (+ bias Gram of Σₛ Δ);
+///     cost (n₁+n₂)·S·K·k·cout + n₁k·n₂k·K·cout;
+///   • patch/cotangent Grams Θ = Σ_{s,t} (P₁P₂ᵀ + 1)[(i,s),(j,t)] · (Δ₁Δ₂ᵀ)[(i,a,s),(j,b,t)];
+///     cost n₁S·n₂S·K + n₁kS·n₂kS·cout.
+package struct ConvLayer: LayerRule {
+    package var filters: Int
+    package var kernel: Window
+    package var stride: Window
+    package var padding: Padding
+
+    package init(filters: Int, kernel: Window, stride: Window, padding: Padding) {
+        self.filters = filters; self.kernel = kernel; self.stride = stride; self.padding = padding
+    }
+
+    package var hasParameters: Bool { true }
+
+    package func outputShape(forInput shape: [Int]) throws(ModelSpecError) -> [Int] {
+        let g = try WindowGeometry.checked(perSample: shape, window: kernel, stride: stride, padding: padding)
+        return [g.outHeight, g.outWidth, filters]
+    }
+
+    package func parameterShapes(forInput shape: [Int]) -> (weight: [Int], bias: [Int])? {
+        ([kernel.height, kernel.width, shape[2], filters], [filters])
+    }
+
+    /// The window over x and the filter as a [K, cout] matrix.
+    private func geometry(_ x: Tensor, _ weight: Tensor) -> (WindowGeometry, Tensor) {
+        let g = WindowGeometry(input: x.shape, window: kernel, stride: stride, padding: padding)
+        precondition(g.outHeight > 0 && g.outWidth > 0,
+                     "ConvLayer: a \(kernel.height)×\(kernel.width) window does not fit a "
+                        + "\(x.shape[1])×\(x.shape[2]) input")
+        return (g, weight.reshaped([g.patchSize, weight.shape[3]]))
+    }
+
+    package func apply(_ x: Tensor, parameters: LayerParameters?, position: Int, dropoutSeed: UInt64?) -> Tensor {
+        let (g, w) = geometry(x, parameters!.weight)
+        return Tensor.convolution(x, w, parameters!.bias, g)
+    }
+
+    package func tracedApply(_ x: Tensor, parameters: LayerParameters?) -> (output: Tensor, trace: any LayerTrace) {
+        let (g, w) = geometry(x, parameters!.weight)
+        let patches = x.patches(g)
+        let y = Tensor.affine(patches, w, parameters!.bias).reshaped([g.batch, g.outHeight, g.outWidth, w.shape[1]])
+        return (y, Trace(patches: patches, weight: w, geometry: g))
+    }
+
+    /// The input's patch matrix P [n·S, K], the weight as [K, cout] and the window geometry.
+    package struct Trace: ParametrisedLayerTrace {
+        package var patches: Tensor
+        package var weight: Tensor
+        package var geometry: WindowGeometry
+
+        /// Δ as [n·k·S, cout], rows (sample, output, pixel).
+        package func layerCotangents(_ delta: Tensor) -> Tensor {
+            delta.reshaped([delta.count / weight.shape[1], weight.shape[1]])
+        }
+
+        /// col2im(Δ Wᵀ) over the n·k cotangent images.
+        package func pushCotangents(_ delta: Tensor, outputs k: Int) -> Tensor {
+            Tensor.matmul(layerCotangents(delta), weight, transposeB: true)
+                .patchesAdjoint(geometry.withBatch(geometry.batch * k))
+        }
+
+        /// [n₁, k, n₂, k]. With a mask (surviving weights only) the per-sample Jacobians are masked:
+        /// (J₁ ⊙ m) J₂ᵀ.
+        package func kernelTerm(_ other: Trace, _ d1: Tensor, _ d2: Tensor, outputs k: Int, mask: Tensor?,
+                                contraction: ConvContraction) -> Tensor {
+            let p1 = patches, p2 = other.patches
+            let n1 = geometry.batch, n2 = other.geometry.batch
+            let s = geometry.outHeight * geometry.outWidth, kk = geometry.patchSize, cout = weight.shape[1]
+            // Multiply-adds of each exact form (see the type's documentation).
+            let jacobianCost = (n1 + n2) * s * kk * k * cout + n1 * k * n2 * k * (kk + 1) * cout
+            let patchCost = n1 * s * n2 * s * kk + n1 * k * s * n2 * k * s * cout
+            let useJacobians: Bool
+            switch contraction {
+            case .automatic: useJacobians = jacobianCost <= patchCost
+            case .jacobian: useJacobians = true
+            case .patch: useJacobians = false
+            }
+            // Per-sample Jacobians J[(i,a), (p,q)] = Σ_s P[i,s,p] Δ[i,a,s,q], rows in (sample, output)
+            // order. Small Jacobians (K·cout ≤ 4096, e.g. a first conv layer) come from one GEMM per
+            // sample, Pᵢᵀ·Δᵢ with Δᵢ as [S, k·cout], then a cheap transpose of the small result; large
+            // ones from k GEMMs per sample that write each row block in place (no large transpose).
+            func jacobians(_ p: Tensor, _ d: Tensor, _ n: Int) -> Tensor {
+                if kk * cout <= 4096 {
+                    let dd = d.reshaped([n, k, s, cout]).permuted([0, 2, 1, 3]).reshaped([n, s, k * cout])
+                    return Tensor.batchedMatmul(p.reshaped([n, s, kk]), transposeA: true, dd)
+                        .reshaped([n, kk, k, cout]).permuted([0, 2, 1, 3]).reshaped([n * k, kk * cout])
+                }
+                let shape = SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout)
+                return Tensor.sampleJacobians(patches: p, cotangents: d, shape)
+            }
+            if mask != nil || useJacobians {
+                var j1 = jacobians(p1, d1, n1)
+                let j2 = jacobians(p2, d2, n2)
+                if let mask { j1 = j1 * mask.reshaped([1, kk * cout]) }
+                let weightPart = Tensor.matmul(j1, j2, transposeB: true)
+                // Bias part: Gram of Σ_s Δ (rows (i, a, s)).
+                let b1 = d1.reshaped([n1 * k, s, cout]).sum(alongAxes: [1])
+                let b2 = d2.reshaped([n2 * k, s, cout]).sum(alongAxes: [1])
+                return (weightPart + Tensor.matmul(b1, b2, transposeB: true)).reshaped([n1, k, n2, k])
+            }
+            let patchGram = (Tensor.matmul(p1, p2, transposeB: true) + 1).reshaped([n1, 1, s, n2, 1, s])
+            let deltaGram = Tensor.matmul(d1, d2, transposeB: true).reshaped([n1, k, s, n2, k, s])
+            return (patchGram * deltaGram).sum(alongAxes: [2, 5])
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import NTTKernels
+
+/// Max over NHWC windows; the derivative goes to the first maximal element of each window in
+/// row-major order (as XLA), so the traced pass keeps the argmax positions and the cotangent
+/// push scatters each row (sample, output) through its sample's positions.
+package struct MaxPoolLayer: LayerRule {
+    package var window: Window
+    package var stride: Window
+    package var padding: Padding
+
+    package init(window: Window, stride: Window, padding: Padding) {
+        self.window = window; self.stride = stride; self.padding = padding
+    }
+
+    package func outputShape(forInput shape: [Int]) throws(ModelSpecError) -> [Int] {
+        let g = try WindowGeometry.checked(perSample: shape, window: window, stride: stride, padding: padding)
+        return [g.outHeight, g.outWidth, shape[2]]
+    }
+
+    package func parameterShapes(forInput shape: [Int]) -> (weight: [Int], bias: [Int])? { nil }
+
+    /// relu then max-pool equals max-pool then relu, in value and in derivative: both are exact
+    /// and relu is monotone, so the window's first maximum is the same element whenever it is
+    /// positive, and the derivative is 0 otherwise either way. After the pool, relu touches a
+    /// quarter of the elements for 2×2 windows.
+    package var commutesWithReLU: Bool { true }
+
+    package func apply(_ x: Tensor, parameters: LayerParameters?, position: Int, dropoutSeed: UInt64?) -> Tensor {
+        x.maxPool(WindowGeometry(input: x.shape, window: window, stride: stride, padding: padding)).value
+    }
+
+    package func tracedApply(_ x: Tensor, parameters: LayerParameters?) -> (output: Tensor, trace: any LayerTrace) {
+        let g = WindowGeometry(input: x.shape, window: window, stride: stride, padding: padding)
+        let (pooled, indices) = x.maxPool(g)
+        return (pooled, Trace(indices: indices, inputShape: x.shape))
+    }
+
+    /// The flat argmax positions within the [n, H, W, C] input.
+    package struct Trace: LayerTrace {
+        package var indices: [Int32]
+        package var inputShape: [Int]
+
+        /// Row (i, a) scattered through sample i's argmax positions (rows shared out to threads).
+        package func pushCotangents(_ delta: Tensor, outputs k: Int) -> Tensor {
+            let n = inputShape[0]
+            let layout = Pooling.ArgmaxLayout(images: n, imageSize: inputShape.dropFirst().reduce(1, *),
+                                              outPerImage: indices.count / n, repeats: k)
+            return delta.maxPoolAdjoint(indices, layout).reshaped([n * k] + inputShape.dropFirst())
+        }
+    }
+}
