@@ -32,9 +32,8 @@ extension Benchmark {
             let x = random([64] + model.inputShape)
             let y = Tensor.oneHot((0..<64).map { $0 % 10 }, classes: 10)
             return {
-                let layers = params.count
-                _ = valueAndGradient(at: params.map(\.weight) + params.map(\.bias)) { v in
-                    let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
+                _ = valueAndGradient(at: params.flattened) { v in
+                    let p = [LayerParameters](unflattening: v)
                     return Tensor.softmaxCrossEntropy(logits: model.apply(p, to: x), labels: y)
                 }
             }
@@ -60,15 +59,14 @@ extension Benchmark {
             let x1 = x.slice(rows: 0..<32), x2 = x.slice(rows: 32..<64)
             let hasConv = model.spec.layers.contains { if case .conv = $0 { return true }; return false }
             let loss = TransferLoss(lambdaKernel: 1e-3, lambdaL2: hasConv ? 1e-5 : 1e-4, density: 0.03)
-            var weights = params.map(\.weight) + params.map(\.bias)
+            var weights = params.flattened
             var adam = Adam(learningRate: 5e-4)
-            let layers = params.count
             return {
                 // One full transfer step: teacher targets, student NTK + loss + gradient, Adam.
                 let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
-                let current = (0..<layers).map { LayerParameters(weight: weights[$0], bias: weights[layers + $0]) }
+                let current = [LayerParameters](unflattening: weights)
                 let (_, grads) = loss.valueAndGradient(model: model, parameters: current, masks: masks, x1: x1, x2: x2, targets: targets)
-                adam.update(&weights, gradients: grads.map(\.weight) + grads.map(\.bias))
+                adam.update(&weights, gradients: grads.flattened)
             }
         },
     ] } }

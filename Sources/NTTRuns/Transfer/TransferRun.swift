@@ -68,7 +68,7 @@ public struct TransferRun {
         /// Length of `metrics.jsonl` at this state; a resumed run cuts the file back to it.
         var metricsBytes: Int
 
-        var parameters: [LayerParameters] { zip(weights, biases).map { LayerParameters(weight: $0, bias: $1) } }
+        var parameters: [LayerParameters] { [LayerParameters](weights: weights, biases: biases) }
     }
 
     /// Runs (or resumes) the transfer until the end or a stop request.
@@ -144,7 +144,7 @@ public struct TransferRun {
                                + "try a smaller --lr")
             }
             var tensors = state.weights + state.biases
-            state.adam.update(&tensors, gradients: grads.map(\.weight) + grads.map(\.bias))
+            state.adam.update(&tensors, gradients: grads.flattened)
             let layers = state.weights.count
             state.weights = Array(tensors[0..<layers])
             state.biases = Array(tensors[layers...])

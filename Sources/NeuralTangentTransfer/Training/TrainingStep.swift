@@ -28,7 +28,7 @@ public struct TrainingStep {
         let layers = parameters.count
         let (crossEntropy, grads) = Self.crossEntropyGradient(model: model, parameters: parameters, masks: masks,
                                                               x: x, labels: labels, dropoutSeed: dropoutSeed)
-        var tensors = parameters.map(\.weight) + parameters.map(\.bias)
+        var tensors = parameters.flattened
         parameters = []  // the optimiser then updates the only copy of each array in place
         let penalties = [Float](repeating: weightDecay, count: layers) + [Float](repeating: 0, count: layers)
         let penalty: Float
@@ -40,7 +40,7 @@ public struct TrainingStep {
             if let learningRate { sgd.learningRate = learningRate }
             penalty = sgd.update(&tensors, gradients: grads, penalties: penalties)
         }
-        parameters = (0..<layers).map { LayerParameters(weight: tensors[$0], bias: tensors[layers + $0]) }
+        parameters = [LayerParameters](unflattening: tensors)
         return crossEntropy + penalty
     }
 
@@ -48,9 +48,8 @@ public struct TrainingStep {
     /// A function of its own so the tape is released before the optimiser runs.
     static func crossEntropyGradient(model: Model, parameters: [LayerParameters], masks: [Tensor], x: Tensor, labels: Tensor,
                                      dropoutSeed: UInt64?) -> (Float, [Tensor]) {
-        let layers = parameters.count
-        let (value, grads) = valueAndGradient(at: parameters.map(\.weight) + parameters.map(\.bias)) { v in
-            let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
+        let (value, grads) = valueAndGradient(at: parameters.flattened) { v in
+            let p = [LayerParameters](unflattening: v)
             return Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: masks, to: x, dropoutSeed: dropoutSeed), labels: labels)
         }
         return (value.scalar, grads)
