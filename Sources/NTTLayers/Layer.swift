@@ -40,20 +40,3 @@ public enum Layer: Sendable, Hashable {
         }
     }
 }
-
-/// A 2-D window or stride size (height × width).
-public struct Window: Sendable, Hashable, CustomStringConvertible {
-    public var height: Int, width: Int
-    public init(_ height: Int, _ width: Int) { self.height = height; self.width = width }
-    public init(_ size: Int) { self.init(size, size) }
-    public var description: String { height == width ? "\(height)" : "\(height)x\(width)" }
-}
-
-/// The weight and bias of one dense or conv layer.
-public struct LayerParameters: Sendable {
-    /// Dense: [in, out]; conv: [kh, kw, cin, cout].
-    public var weight: Tensor
-    /// [out] or [cout].
-    public var bias: Tensor
-    public init(weight: Tensor, bias: Tensor) { self.weight = weight; self.bias = bias }
-}
