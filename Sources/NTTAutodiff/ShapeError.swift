@@ -1,5 +1,3 @@
-
-
 /// Why a shape is not acceptable to an operation. Tensor operations trap with this message
 /// (shape errors inside model code are programming errors, like an array index out of range);
 /// code that handles untrusted shapes calls the `check…` functions and throws instead.

@@ -1,4 +1,3 @@
-import NTTKernels
 import NTTAutodiff
 
 /// The weight and bias of one dense or conv layer.

@@ -1,4 +1,3 @@
-import NTTKernels
 import NTTAutodiff
 
 /// A 2-D window or stride size (height × width).
