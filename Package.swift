@@ -23,13 +23,13 @@ let package = Package(
         .target(name: "NeuralTangentTransfer",
                 dependencies: ["NTTLayers", "NTTAutodiff", "NTTKernels", "CZlib"]),
         .executableTarget(name: "ntt", dependencies: [
-            "NeuralTangentTransfer",
+            "NeuralTangentTransfer", "NTTKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NTTKernelsTests", dependencies: ["NTTKernels"]),
-        .testTarget(name: "NTTAutodiffTests", dependencies: ["NTTAutodiff"]),
-        .testTarget(name: "NTTLayersTests", dependencies: ["NTTLayers"]),
-        .testTarget(name: "NeuralTangentTransferTests", dependencies: ["NeuralTangentTransfer"],
+        .testTarget(name: "NTTAutodiffTests", dependencies: ["NTTAutodiff", "NTTKernels"]),
+        .testTarget(name: "NTTLayersTests", dependencies: ["NTTLayers", "NTTKernels"]),
+        .testTarget(name: "NeuralTangentTransferTests", dependencies: ["NeuralTangentTransfer", "NTTKernels"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "nttTests", dependencies: ["ntt"]),
     ]

@@ -3,8 +3,8 @@
 /// patches[(b, oy, ox), (dy, dx, c)] = x[b, oy·sh + dy − padTop, ox·sw + dx − padLeft, c]
 /// (zero outside the image). col2im scatters-adds a patch matrix back onto the image, so the two
 /// are exact adjoints: ⟨im2col(x), P⟩ = ⟨x, col2im(P)⟩.
-public enum Im2col {
-    public static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
+package enum Im2col {
+    package static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
                                into p: UnsafeMutablePointer<Float>) {
         let rowsPerImage = g.outHeight * g.outWidth
         // Images are independent: they are shared out between threads.
@@ -15,7 +15,7 @@ public enum Im2col {
 
     /// The patch rows of `images` only, written from `p` on (p is the first row of the first of
     /// those images), on the calling thread.
-    public static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>,
+    package static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>,
                                into p: UnsafeMutablePointer<Float>) {
         let c = g.channels
         var dst = p
@@ -51,7 +51,7 @@ public enum Im2col {
 
 
     /// x[...] = Σ over patches covering that pixel (x is overwritten, not accumulated into).
-    public static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry,
+    package static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry,
                                   into x: UnsafeMutablePointer<Float>) {
         let rowsPerImage = g.outHeight * g.outWidth
         // Each image gathers only from its own patch rows: images are shared out between threads,
@@ -63,7 +63,7 @@ public enum Im2col {
 
     /// col2im for `images` only, on the calling thread: `p` is the first patch row of the first
     /// of those images; their pixels of x are overwritten, the rest of x is not touched.
-    public static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>,
+    package static func accumulate(_ p: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>,
                                   into x: UnsafeMutablePointer<Float>) {
         let c = g.channels, imageSize = g.height * g.width * c
         (x + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)

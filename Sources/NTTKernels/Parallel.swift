@@ -10,12 +10,12 @@ import CMalloc
 /// so every result is the same bit for bit however many threads run the parts (one thread runs
 /// them in order). This replaces OpenBLAS's own threading, whose workers spin in `sched_yield`
 /// between calls and parallelise the thin products of small networks poorly.
-public enum Parallel {
+package enum Parallel {
     private static let threads = Atomic<Int>(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     /// Threads that may run parts at once (at least 1; default: the online cores). `ntt` sets it
     /// from `--threads`.
-    public static var threadCount: Int {
+    package static var threadCount: Int {
         get { threads.load(ordering: .relaxed) }
         set { threads.store(max(1, newValue), ordering: .relaxed) }
     }
@@ -23,7 +23,7 @@ public enum Parallel {
     /// Calls `body(part)` for every part in 0..<parts, spreading the parts over the threads;
     /// returns when all have finished. A call made while another is running (from a part, or
     /// from another thread) runs its parts in order on the calling thread.
-    public static func forEach(parts: Int, _ body: (Int) -> Void) {
+    package static func forEach(parts: Int, _ body: (Int) -> Void) {
         let helpers = min(parts, threadCount) - 1
         if helpers <= 0 || parts > WorkerPool.maximumParts || !WorkerPool.shared.run(parts: parts, helpers: helpers, body) {
             for part in 0..<parts { body(part) }
@@ -33,7 +33,7 @@ public enum Parallel {
     /// Splits `count` independent items (e.g. the images of a batch), each costing about
     /// `work` element operations, into at most 8 contiguous ranges of at least ~64k operations,
     /// and calls `body` for each range (possibly at once).
-    public static func forEachRange(of count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    package static func forEachRange(of count: Int, work: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let parts = max(1, min(8, count, count * work / 65_536))
         let size = (count + parts - 1) / parts

@@ -1,10 +1,10 @@
 /// Pooling windows over NHWC images.
-public enum Pooling {
+package enum Pooling {
     /// For each output element of a max-pool, the flat input index of its maximum, and, when
     /// `values` is given, the maximum itself. Ties go to the *first* maximal element in
     /// row-major window order, as XLA's select-and-scatter does; a NaN wins over numbers (the
     /// first NaN); padded positions (for `same`) never win.
-    public static func maxIndices(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
+    package static func maxIndices(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
                                   into indices: UnsafeMutablePointer<Int32>,
                                   values: UnsafeMutablePointer<Float>? = nil) {
         let (c, height, width) = (g.channels, g.height, g.width)
@@ -47,23 +47,23 @@ public enum Pooling {
     /// of `imageSize` input and `outPerImage` output elements (each image's indices point into
     /// that image), used for a batch in which every image appears `repeats` times in a row
     /// (row r of the batch is image r / repeats), as the NTK's cotangents are.
-    public struct ArgmaxLayout: Sendable {
-        public var images: Int, imageSize: Int, outPerImage: Int, repeats: Int
-        public init(images: Int, imageSize: Int, outPerImage: Int, repeats: Int = 1) {
+    package struct ArgmaxLayout: Sendable {
+        package var images: Int, imageSize: Int, outPerImage: Int, repeats: Int
+        package init(images: Int, imageSize: Int, outPerImage: Int, repeats: Int = 1) {
             self.images = images; self.imageSize = imageSize; self.outPerImage = outPerImage; self.repeats = repeats
         }
-        public init(_ g: WindowGeometry, repeats: Int = 1) {
+        package init(_ g: WindowGeometry, repeats: Int = 1) {
             self.init(images: g.batch, imageSize: g.height * g.width * g.channels,
                       outPerImage: g.outHeight * g.outWidth * g.channels, repeats: repeats)
         }
         /// Rows of the repeated batch.
-        public var rows: Int { images * repeats }
+        package var rows: Int { images * repeats }
     }
 
     /// The adjoint of a max-pool: dx = 0, then dx[position of o] += dy[o], row by row of the
     /// repeated batch (rows are shared out between threads; within a row the order is fixed).
     /// dy is [rows, outPerImage], dx [rows, imageSize].
-    public static func maxAdjoint(_ dy: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ l: ArgmaxLayout,
+    package static func maxAdjoint(_ dy: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ l: ArgmaxLayout,
                                   into dx: UnsafeMutablePointer<Float>) {
         Parallel.forEachRange(of: l.rows, work: l.outPerImage + l.imageSize) { rows in
             (dx + rows.lowerBound * l.imageSize).update(repeating: 0, count: rows.count * l.imageSize)
@@ -78,7 +78,7 @@ public enum Pooling {
 
     /// The transpose of `maxAdjoint`: y[r, o] = x[row r's position of o]. x is [rows, imageSize],
     /// y [rows, outPerImage].
-    public static func maxGather(_ x: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ l: ArgmaxLayout,
+    package static func maxGather(_ x: UnsafePointer<Float>, indices: UnsafePointer<Int32>, _ l: ArgmaxLayout,
                                  into y: UnsafeMutablePointer<Float>) {
         Parallel.forEachRange(of: l.rows, work: l.outPerImage) { rows in
             for r in rows {
@@ -147,14 +147,14 @@ public enum Pooling {
     /// Average pooling; with `same` padding the divisor counts only positions inside the image
     /// (as `jax.example_libraries.stax.AvgPool` does by normalising with a pooled ones image).
     /// `adjoint` computes the transpose map: output cotangents → input cotangents.
-    public static func average(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
+    package static func average(_ x: UnsafePointer<Float>, _ g: WindowGeometry,
                                into out: UnsafeMutablePointer<Float>) {
         walkWindows(g) { o, idx, weight in out[o] += weight * x[idx] } prepare: {
             out.update(repeating: 0, count: g.batch * g.outHeight * g.outWidth * g.channels)
         }
     }
 
-    public static func averageAdjoint(_ y: UnsafePointer<Float>, _ g: WindowGeometry,
+    package static func averageAdjoint(_ y: UnsafePointer<Float>, _ g: WindowGeometry,
                                       into x: UnsafeMutablePointer<Float>) {
         walkWindows(g) { o, idx, weight in x[idx] += weight * y[o] } prepare: {
             x.update(repeating: 0, count: g.inputCount)

@@ -3,7 +3,7 @@
 ///
 /// Broadcast and reduce are adjoints of each other: reduce(broadcast(x)) sums copies, and
 /// ⟨broadcast(x), y⟩ = ⟨x, reduce(y)⟩.
-public enum Strided {
+package enum Strided {
     /// Merges neighbouring axes that are broadcast (or kept) together, so loops run long.
     /// Returns pairs (small, large) of equal rank ≥ 1.
     static func coalesce(_ small: [Int], _ large: [Int]) -> (small: [Int], large: [Int]) {
@@ -23,7 +23,7 @@ public enum Strided {
 
     /// out[i] = x[i with broadcast axes set to 0]; `small` has the rank of `large`, each axis
     /// equal to it or 1.
-    public static func broadcast(_ x: UnsafePointer<Float>, from small: [Int], to large: [Int],
+    package static func broadcast(_ x: UnsafePointer<Float>, from small: [Int], to large: [Int],
                                  into out: UnsafeMutablePointer<Float>) {
         let (s, l) = coalesce(small, large)
         let total = l.reduce(1, *)
@@ -38,7 +38,7 @@ public enum Strided {
     }
 
     /// out[j] = Σ x[i] over all i that broadcast from j (the adjoint of `broadcast`).
-    public static func reduceSum(_ x: UnsafePointer<Float>, from large: [Int], to small: [Int],
+    package static func reduceSum(_ x: UnsafePointer<Float>, from large: [Int], to small: [Int],
                                  into out: UnsafeMutablePointer<Float>) {
         let (s, l) = coalesce(small, large)
         if s.count == 2 && s[0] == 1 && s[1] == l[1] {
@@ -81,7 +81,7 @@ public enum Strided {
     }
 
     /// out[r, j] = row[j] for every r < rows: a bias row repeated down a matrix.
-    public static func repeatRow(_ row: UnsafePointer<Float>, count n: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
+    package static func repeatRow(_ row: UnsafePointer<Float>, count n: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { copy(row, to: out + r * n, count: n) }
     }
 
@@ -96,13 +96,13 @@ public enum Strided {
     /// Σ x[0..<n] with eight independent partial sums (a single running sum is one long
     /// dependency chain and does not vectorise); the order is fixed, so results are reproducible.
     @inlinable
-    public static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    package static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
         sum(x, count: n, { $0 }, { $0 })
     }
 
     /// Σ x[i]² in the order of `sum` over the squares (the same bits as squaring, then `sum`).
     @inlinable
-    public static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    package static func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Float {
         sum(x, count: n, { $0 * $0 }, { $0 * $0 })
     }
 
@@ -125,7 +125,7 @@ public enum Strided {
     /// out[i] = r[i] > 0 ? x[i] : 0, as branch-free selects (the signs of activations are
     /// random, so a branch per element mispredicts half the time).
     @inlinable
-    public static func keepWherePositive(_ x: UnsafePointer<Float>, reference r: UnsafePointer<Float>,
+    package static func keepWherePositive(_ x: UnsafePointer<Float>, reference r: UnsafePointer<Float>,
                                          into out: UnsafeMutablePointer<Float>, count n: Int) {
         typealias V = SIMD8<Float>
         let vectorEnd = n - n % 8
@@ -142,7 +142,7 @@ public enum Strided {
     /// Whether every x[0..<n] equals `value` (a SIMD scan that stops at the first 64-element
     /// block holding another value).
     @inlinable
-    public static func allEqual(_ x: UnsafePointer<Float>, count n: Int, to value: Float) -> Bool {
+    package static func allEqual(_ x: UnsafePointer<Float>, count n: Int, to value: Float) -> Bool {
         typealias V = SIMD16<Float>
         let target = V(repeating: value)
         let blockEnd = n - n % 64
@@ -181,7 +181,7 @@ public enum Strided {
     }
 
     /// out = x with axes permuted: out.shape[i] = shape[permutation[i]].
-    public static func permute(_ x: UnsafePointer<Float>, shape: [Int], permutation: [Int],
+    package static func permute(_ x: UnsafePointer<Float>, shape: [Int], permutation: [Int],
                                into out: UnsafeMutablePointer<Float>) {
         let rank = shape.count
         let total = shape.reduce(1, *)

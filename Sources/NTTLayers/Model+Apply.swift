@@ -2,7 +2,7 @@ import NTTKernels
 
 /// What one layer did in a forward pass, kept so that the NTK can push k cotangents back
 /// through the network with differentiable operations (see `EmpiricalNTK`).
-public enum LayerTrace: Sendable {
+package enum LayerTrace: Sendable {
     /// Dense: the layer input H [N, in] and the (effective) weight [in, out].
     case dense(input: Tensor, weight: Tensor)
     /// Conv: the input's patch matrix P [N·S, K] (S output pixels, K = kh·kw·cin), the weight
@@ -49,14 +49,14 @@ extension Model {
 
     /// Evaluation-mode forward pass with explicit (effective) weights that also returns what each
     /// layer did, for the NTK.
-    public func tracedForward(weights: [Tensor], biases: [Tensor], x: Tensor) -> (output: Tensor, trace: [LayerTrace]) {
+    package func tracedForward(weights: [Tensor], biases: [Tensor], x: Tensor) -> (output: Tensor, trace: [LayerTrace]) {
         var trace: [LayerTrace]? = []
         let y = forward(weights: weights, biases: biases, x: x, dropoutSeed: nil, trace: &trace)
         return (y, trace!)
     }
 
-    public func forward(weights: [Tensor], biases: [Tensor], x: Tensor, dropoutSeed: UInt64?,
-                 trace: inout [LayerTrace]?) -> Tensor {
+    package func forward(weights: [Tensor], biases: [Tensor], x: Tensor, dropoutSeed: UInt64?,
+                  trace: inout [LayerTrace]?) -> Tensor {
         precondition(weights.count == parametrisedLayers.count && biases.count == parametrisedLayers.count,
                      "Model.forward: expected \(parametrisedLayers.count) weights and biases, got \(weights.count) and \(biases.count)")
         precondition(x.rank == inputShape.count + 1 && Array(x.shape.dropFirst()) == inputShape,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralTangentTransfer
+import NTTKernels
 
 /// One timed workload: `setup` builds the inputs once and returns the closure to time.
 struct Benchmark {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralTangentTransfer
+import NTTKernels
 
 /// Options every compute command shares.
 struct ComputeOptions: ParsableArguments {

@@ -98,7 +98,7 @@ struct ParallelTests {
 
     @Test func windowKernelsGiveTheSameBitsOnOneAndTwoThreads() {
         let g = WindowGeometry(batch: 16, height: 12, width: 12, channels: 20, windowHeight: 5, windowWidth: 5,
-                               strideHeight: 1, strideWidth: 1, padding: .same)
+                               strideHeight: 1, strideWidth: 1, samePadding: true)
         let x = Self.random(g.inputCount, seed: 4)
         let (patches1, patches2) = Self.onOneAndTwoThreads { () -> [Float] in
             [Float](unsafeUninitializedCapacity: g.patchCount * g.patchSize) { p, n in
@@ -113,7 +113,7 @@ struct ParallelTests {
         }
         #expect(image1 == image2)
         let pool = WindowGeometry(batch: 16, height: 12, width: 12, channels: 20, windowHeight: 2, windowWidth: 2,
-                                  strideHeight: 2, strideWidth: 2, padding: .valid)
+                                  strideHeight: 2, strideWidth: 2, samePadding: false)
         let outCount = pool.batch * pool.outHeight * pool.outWidth * pool.channels
         let (max1, max2) = Self.onOneAndTwoThreads { () -> [Int32] in
             [Int32](unsafeUninitializedCapacity: outCount) { p, n in
@@ -126,7 +126,7 @@ struct ParallelTests {
     /// The chunked convolution and its two gradients, with 20 chunks in 7 groups of up to 3.
     @Test func convolutionKernelsGiveTheSameBitsOnOneAndTwoThreads() {
         let g = WindowGeometry(batch: 20, height: 30, width: 30, channels: 4, windowHeight: 5, windowWidth: 5,
-                               strideHeight: 1, strideWidth: 1, padding: .valid)
+                               strideHeight: 1, strideWidth: 1, samePadding: false)
         #expect(Convolution.chunks(g) == (images: 1, count: 20))
         let cout = 6, outCount = g.patchCount * cout
         let x = Self.random(g.inputCount, seed: 7), w = Self.random(g.patchSize * cout, seed: 8)
