@@ -113,6 +113,9 @@ package enum Gemm {
         }
     }
 
-    /// OpenBLAS's own threads are switched off the first time a product runs.
+    /// OpenBLAS's own threads are switched off the first time a product runs. This is a one-time
+    /// initialisation of the library, not a setting: every product must run single-threaded
+    /// inside OpenBLAS (the parts are shared out by `Parallel` within the caller's thread budget),
+    /// the value never changes afterwards, and nothing reads it back.
     private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import NeuralTangentTransfer
-import NTTKernels
 
 /// One timed workload: `setup` builds the inputs once and returns the closure to time.
 struct Benchmark {
@@ -41,8 +40,9 @@ struct BenchCommand: ParsableCommand {
         let tool: String
     }
 
-    func run() throws {
-        compute.apply()
+    func run() throws { try compute.run(work) }
+
+    private func work() throws {
         let selected = Self.all.filter { filter == nil || $0.name.contains(filter!) }
         guard !selected.isEmpty else { throw ValidationError("--filter '\(filter!)' matches no benchmark; names: \(Self.all.map(\.name).joined(separator: ", "))") }
         var results: [Result] = []
@@ -71,7 +71,7 @@ struct BenchCommand: ParsableCommand {
                       + (r.gflops.map { String(format: "  %7.1f GFLOP/s", $0) } ?? ""))
             }
         }
-        let report = Report(benchmarks: results, threads: Parallel.threadCount, peak_memory_mb: Self.peakMemoryMB(), tool: "ntt \(NTTVersion.current)")
+        let report = Report(benchmarks: results, threads: Threads.budget, peak_memory_mb: Self.peakMemoryMB(), tool: "ntt \(NTTVersion.current)")
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

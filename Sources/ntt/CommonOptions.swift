@@ -12,19 +12,25 @@ struct ComputeOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Applies thread count and allocator settings; call first in `run()`.
-    func apply() { ComputeOptionsValues(threads: threads).apply() }
+    /// Runs a command's work with these options (see `ComputeOptionsValues.run`).
+    func run<R>(_ body: () throws -> R) rethrows -> R { try ComputeOptionsValues(threads: threads).run(body) }
 }
 
 /// `ComputeOptions` without argument parsing, for code that sets threads itself.
 struct ComputeOptionsValues {
     let threads: Int?
 
-    func apply() {
-        AllocatorTuning.keepFreedMemory()
-        Parallel.threadCount = threads
+    /// --threads, else $OPENBLAS_NUM_THREADS, else the number of cores.
+    var budget: Int {
+        threads
             ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil }
             ?? ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Tunes the allocator for numeric work, then runs `body` within the thread budget.
+    func run<R>(_ body: () throws -> R) rethrows -> R {
+        AllocatorTuning.keepFreedMemory()
+        return try Threads.withBudget(budget, body)
     }
 }
 

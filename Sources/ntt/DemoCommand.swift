@@ -42,9 +42,10 @@ struct DemoCommand: ParsableCommand {
         let seconds: Double
     }
 
-    func run() throws {
+    func run() throws { try compute.run(work) }
+
+    private func work() throws {
         StopFlag.installSignalHandlers()
-        compute.apply()
         let root = try OutputOptions.prepareDirectory(out ?? Self.freshDefaultFolder(), overwrite: overwrite)
         let started = Date()
         print("loading \(data.dataset) …")

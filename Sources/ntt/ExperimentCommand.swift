@@ -123,7 +123,9 @@ struct CellRunner {
     let layout: ExperimentLayout
     let threads: Int?
 
-    func run(cellID: String) throws {
+    func run(cellID: String) throws { try ComputeOptionsValues(threads: threads).run { try runCell(cellID) } }
+
+    private func runCell(_ cellID: String) throws {
         guard let grid = try layout.storedConfig() else { throw NTTError("\(layout.root.path) is not an experiment folder (no experiment.json)") }
         guard let cell = grid.cells.first(where: { $0.id == cellID }) else {
             throw NTTError("--cell '\(cellID)' is not a cell of \(layout.config.path)")
@@ -131,7 +133,6 @@ struct CellRunner {
         if layout.isFinished(cell) { print("\(cell.id): already finished"); return }
         guard let lock = try CellLock(layout.lock(cell)) else { throw NTTError("\(cell.id) is being run by another process") }
         defer { _ = lock }
-        ComputeOptionsValues(threads: threads).apply()
         let folder = layout.folder(cell)
         let dataDirectory = grid.dataDirectory(for: cell.dataset)
         let dataset = try DatasetLoader.load(cell.dataset, dataDirectory: dataDirectory)

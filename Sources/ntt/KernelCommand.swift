@@ -39,8 +39,9 @@ struct KernelCommand: ParsableCommand {
         return path
     }
 
-    func run() throws {
-        compute.apply()
+    func run() throws { try compute.run(work) }
+
+    private func work() throws {
         let dataset = try data.load()
         let path = Self.resolve(checkpoint)
         guard FileManager.default.fileExists(atPath: path) else { throw NTTError("--checkpoint: \(path) does not exist") }

@@ -63,8 +63,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, cosine or step.") var schedule: TrainConfig.Schedule = .constant
     @Option(help: "Evaluate accuracy every this many iterations.") var evaluateEvery = 100
 
-    func run() throws {
-        compute.apply()
+    func run() throws { try compute.run(work) }
+
+    private func work() throws {
         let result = try Self.train(initialization: `init`, options: initialization.settings, data: data, directory: try output.prepare(),
                                     configure: { c in
             c.epochs = epochs; c.iterations = iterations; c.batchSize = batchSize; c.optimizer = optimizer
@@ -127,8 +128,9 @@ struct PruneCommand: ParsableCommand {
     @OptionGroup var initialization: InitializationOptions
     @Option(help: "Method: \(PruningMethod.allCases.map(\.rawValue).joined(separator: ", ")).") var method: PruningMethod
 
-    func run() throws {
-        compute.apply()
+    func run() throws { try compute.run(work) }
+
+    private func work() throws {
         let dataset = try data.load()
         let model = try Model(spec: ModelSpec.resolve(initialization.model, classes: dataset.classes), imageShape: dataset.imageShape)
         let directory = try output.prepare()

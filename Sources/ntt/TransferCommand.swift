@@ -34,9 +34,10 @@ struct TransferCommand: ParsableCommand {
     @Flag(help: "Continue an interrupted run in --out (same settings).") var resume = false
     @Option(help: .hidden) var stopAfter: Int?  // testing: behave as if interrupted after this iteration
 
-    func run() throws {
+    func run() throws { try compute.run(work) }
+
+    private func work() throws {
         StopFlag.installSignalHandlers()
-        compute.apply()
         var c = TransferConfig()
         c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
         c.density = density; c.seed = seed; c.epochs = epochs; c.iterations = iterations
