@@ -24,18 +24,10 @@ extension Tensor {
     public static func sampleJacobians(patches p: Tensor, cotangents d: Tensor, _ s: SampleJacobianShape) -> Tensor {
         check(p: p, s); check(d: d, s)
         let shape = [s.samples * s.outputs, s.patchSize * s.channels]
-        let out = make(shape) { o in
-            p.withPointer { pp in d.withPointer { pd in
-                Parallel.forEach(parts: s.samples) { i in
-                    let pi = pp + i * s.pixels * s.patchSize
-                    for a in 0..<s.outputs {
-                        let row = i * s.outputs + a
-                        Gemm.multiply(pi, transposeA: true, pd + row * s.pixels * s.channels, transposeB: false,
-                                      into: o + row * s.patchSize * s.channels,
-                                      m: s.patchSize, n: s.channels, k: s.pixels)
-                    }
-                }
-            } }
+        let out = perSampleProducts(shape, p, d, s) { i, a, row, pp, pd, o in
+            Gemm.multiply(pp + i * s.pixels * s.patchSize, transposeA: true, pd + row * s.pixels * s.channels,
+                          transposeB: false, into: o + row * s.patchSize * s.channels,
+                          m: s.patchSize, n: s.channels, k: s.pixels)
         }
         return recorded(shape, out, inputs: [p, d]) { g in
             [p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: d, jacobians: g, s),
@@ -46,18 +38,11 @@ extension Tensor {
     public static func sampleJacobianPatchGrad(cotangents d: Tensor, jacobians j: Tensor, _ s: SampleJacobianShape) -> Tensor {
         check(d: d, s); check(j: j, s)
         let shape = [s.samples * s.pixels, s.patchSize]
-        let out = make(shape) { o in
-            d.withPointer { pd in j.withPointer { pj in
-                Parallel.forEach(parts: s.samples) { i in
-                    for a in 0..<s.outputs {
-                        let row = i * s.outputs + a
-                        Gemm.multiply(pd + row * s.pixels * s.channels, transposeA: false,
-                                      pj + row * s.patchSize * s.channels, transposeB: true,
-                                      into: o + i * s.pixels * s.patchSize,
-                                      m: s.pixels, n: s.patchSize, k: s.channels, beta: a == 0 ? 0 : 1)
-                    }
-                }
-            } }
+        let out = perSampleProducts(shape, d, j, s) { i, a, row, pd, pj, o in
+            Gemm.multiply(pd + row * s.pixels * s.channels, transposeA: false,
+                          pj + row * s.patchSize * s.channels, transposeB: true,
+                          into: o + i * s.pixels * s.patchSize,
+                          m: s.pixels, n: s.patchSize, k: s.channels, beta: a == 0 ? 0 : 1)
         }
         return recorded(shape, out, inputs: [d, j]) { g in
             [d.node == nil ? nil : sampleJacobianDeltaGrad(patches: g, jacobians: j, s),
@@ -68,22 +53,31 @@ extension Tensor {
     public static func sampleJacobianDeltaGrad(patches p: Tensor, jacobians j: Tensor, _ s: SampleJacobianShape) -> Tensor {
         check(p: p, s); check(j: j, s)
         let shape = [s.samples * s.outputs * s.pixels, s.channels]
-        let out = make(shape) { o in
-            p.withPointer { pp in j.withPointer { pj in
-                Parallel.forEach(parts: s.samples) { i in
-                    let pi = pp + i * s.pixels * s.patchSize
-                    for a in 0..<s.outputs {
-                        let row = i * s.outputs + a
-                        Gemm.multiply(pi, transposeA: false, pj + row * s.patchSize * s.channels, transposeB: false,
-                                      into: o + row * s.pixels * s.channels,
-                                      m: s.pixels, n: s.channels, k: s.patchSize)
-                    }
-                }
-            } }
+        let out = perSampleProducts(shape, p, j, s) { i, _, row, pp, pj, o in
+            Gemm.multiply(pp + i * s.pixels * s.patchSize, transposeA: false, pj + row * s.patchSize * s.channels,
+                          transposeB: false, into: o + row * s.pixels * s.channels,
+                          m: s.pixels, n: s.channels, k: s.patchSize)
         }
         return recorded(shape, out, inputs: [p, j]) { g in
             [p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: g, jacobians: j, s),
              j.node == nil ? nil : sampleJacobians(patches: p, cotangents: g, s)]
+        }
+    }
+
+    /// The storage of a new tensor of `shape`, filled by `product(i, a, row, x, y, out)` for every
+    /// sample i (samples are shared out between threads) and each of its outputs a in order
+    /// (row = i·k + a), with x, y the storage of the two operands: the loop of all three faces.
+    private static func perSampleProducts(
+        _ shape: [Int], _ x: Tensor, _ y: Tensor, _ s: SampleJacobianShape,
+        _ product: (_ i: Int, _ a: Int, _ row: Int, UnsafePointer<Float>, UnsafePointer<Float>,
+                    UnsafeMutablePointer<Float>) -> Void
+    ) -> [Float] {
+        make(shape) { o in
+            x.withPointer { px in y.withPointer { py in
+                Parallel.forEach(parts: s.samples) { i in
+                    for a in 0..<s.outputs { product(i, a, i * s.outputs + a, px, py, o) }
+                }
+            } }
         }
     }
 
