@@ -17,28 +17,32 @@ package enum Elementwise {
         }
     }
 
-    package static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                           into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] + b[i] }
         }
     }
 
-    package static func subtract(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func subtract(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] - b[i] }
         }
     }
 
-    package static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] * b[i] }
         }
     }
 
-    package static func divide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func divide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                              into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] / b[i] }

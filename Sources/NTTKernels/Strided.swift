@@ -81,7 +81,8 @@ package enum Strided {
     }
 
     /// out[r, j] = row[j] for every r < rows: a bias row repeated down a matrix.
-    package static func repeatRow(_ row: UnsafePointer<Float>, count n: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
+    package static func repeatRow(_ row: UnsafePointer<Float>, count n: Int, rows: Int,
+                                  into out: UnsafeMutablePointer<Float>) {
         for r in 0..<rows { copy(row, to: out + r * n, count: n) }
     }
 

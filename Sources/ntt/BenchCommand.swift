@@ -71,7 +71,8 @@ struct BenchCommand: ParsableCommand {
                       + (r.gflops.map { String(format: "  %7.1f GFLOP/s", $0) } ?? ""))
             }
         }
-        let report = Report(benchmarks: results, threads: Threads.budget, peak_memory_mb: Self.peakMemoryMB(), tool: "ntt \(NTTVersion.current)")
+        let report = Report(benchmarks: results, threads: Threads.budget, peak_memory_mb: Self.peakMemoryMB(),
+                            tool: "ntt \(NTTVersion.current)")
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -42,12 +42,15 @@ struct StridedTests {
 
 struct WindowGeometryTests {
     @Test func sameAndValidSizes() {
-        let v = WindowGeometry(batch: 1, height: 28, width: 28, channels: 1, windowHeight: 5, windowWidth: 5, strideHeight: 1, strideWidth: 1, samePadding: false)
+        let v = WindowGeometry(batch: 1, height: 28, width: 28, channels: 1, windowHeight: 5, windowWidth: 5,
+                               strideHeight: 1, strideWidth: 1, samePadding: false)
         #expect((v.outHeight, v.outWidth, v.padTop) == (24, 24, 0))
-        let s = WindowGeometry(batch: 1, height: 5, width: 6, channels: 1, windowHeight: 2, windowWidth: 3, strideHeight: 2, strideWidth: 2, samePadding: true)
+        let s = WindowGeometry(batch: 1, height: 5, width: 6, channels: 1, windowHeight: 2, windowWidth: 3,
+                               strideHeight: 2, strideWidth: 2, samePadding: true)
         // XLA: out = ceil(in / stride); total padding (out−1)·stride + window − in, the odd one at the end.
         #expect((s.outHeight, s.outWidth, s.padTop, s.padLeft) == (3, 3, 0, 0))
-        let t = WindowGeometry(batch: 1, height: 5, width: 5, channels: 1, windowHeight: 3, windowWidth: 3, strideHeight: 1, strideWidth: 1, samePadding: true)
+        let t = WindowGeometry(batch: 1, height: 5, width: 5, channels: 1, windowHeight: 3, windowWidth: 3,
+                               strideHeight: 1, strideWidth: 1, samePadding: true)
         #expect((t.outHeight, t.padTop, t.padLeft) == (5, 1, 1))
         #expect(t.withBatch(4).patchCount == 4 * 25)
     }
