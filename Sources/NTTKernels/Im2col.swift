@@ -17,29 +17,30 @@ package enum Im2col {
     /// those images), on the calling thread.
     package static func patches(_ x: UnsafePointer<Float>, _ g: WindowGeometry, images: Range<Int>,
                                into p: UnsafeMutablePointer<Float>) {
-        let c = g.channels
+        // Index arithmetic is unchecked (&+, &*): every index is that of a pixel or patch entry.
+        let c = g.channels, rowLength = g.windowWidth &* c
         var dst = p
         for b in images {
-            let image = x + b * g.height * g.width * c
+            let image = x + b &* g.height &* g.width &* c
             for oy in 0..<g.outHeight {
                 for ox in 0..<g.outWidth {
                     for dy in 0..<g.windowHeight {
-                        let iy = oy * g.strideHeight + dy - g.padTop
+                        let iy = oy &* g.strideHeight &+ dy &- g.padTop
                         if iy < 0 || iy >= g.height {
-                            dst.update(repeating: 0, count: g.windowWidth * c)
-                            dst += g.windowWidth * c
+                            dst.update(repeating: 0, count: rowLength)
+                            dst += rowLength
                             continue
                         }
-                        let ix0 = ox * g.strideWidth - g.padLeft
-                        if ix0 >= 0 && ix0 + g.windowWidth <= g.width {
+                        let ix0 = ox &* g.strideWidth &- g.padLeft
+                        if ix0 >= 0 && ix0 &+ g.windowWidth <= g.width {
                             // The whole window row is inside: one contiguous copy.
-                            Strided.copy(image + (iy * g.width + ix0) * c, to: dst, count: g.windowWidth * c)
-                            dst += g.windowWidth * c
+                            Strided.copy(image + (iy &* g.width &+ ix0) &* c, to: dst, count: rowLength)
+                            dst += rowLength
                         } else {
                             for dx in 0..<g.windowWidth {
-                                let ix = ix0 + dx
+                                let ix = ix0 &+ dx
                                 if ix < 0 || ix >= g.width { dst.update(repeating: 0, count: c) }
-                                else { Strided.copy(image + (iy * g.width + ix) * c, to: dst, count: c) }
+                                else { Strided.copy(image + (iy &* g.width &+ ix) &* c, to: dst, count: c) }
                                 dst += c
                             }
                         }
@@ -69,16 +70,16 @@ package enum Im2col {
         (x + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)
         var src = p
         for b in images {
-            let image = x + b * imageSize
+            let image = x + b &* imageSize
             for oy in 0..<g.outHeight {
                 for ox in 0..<g.outWidth {
                     for dy in 0..<g.windowHeight {
-                        let iy = oy * g.strideHeight + dy - g.padTop
-                        if iy < 0 || iy >= g.height { src += g.windowWidth * c; continue }
+                        let iy = oy &* g.strideHeight &+ dy &- g.padTop
+                        if iy < 0 || iy >= g.height { src += g.windowWidth &* c; continue }
                         for dx in 0..<g.windowWidth {
-                            let ix = ox * g.strideWidth + dx - g.padLeft
+                            let ix = ox &* g.strideWidth &+ dx &- g.padLeft
                             if ix >= 0 && ix < g.width {
-                                let d = image + (iy * g.width + ix) * c
+                                let d = image + (iy &* g.width &+ ix) &* c
                                 for ch in 0..<c { d[ch] += src[ch] }
                             }
                             src += c

@@ -69,9 +69,9 @@ package enum OptimizerKernels {
         let vectorEnd = n - n % 8
         var squares = SIMD8<Float>.zero
         var i = 0
-        while i < vectorEnd { squares += lanes(i); i += 8 }
+        while i < vectorEnd { squares += lanes(i); i &+= 8 }
         var tail: Float = 0
-        while i < n { tail += element(i); i += 1 }
+        while i < n { tail += element(i); i &+= 1 }
         return squares.sum() + tail
     }
 }

@@ -14,11 +14,11 @@ package enum Pooling {
         Parallel.forEachRange(of: g.batch, work: outPerImage * kh * kw) { images in
             var o = images.lowerBound * outPerImage
             for b in images {
-                let base = b * height * width * c
+                let base = b &* height &* width &* c
                 for oy in 0..<g.outHeight {
-                    let y0 = max(oy * sh - padTop, 0), y1 = min(oy * sh - padTop + kh, height)
+                    let y0 = max(oy &* sh &- padTop, 0), y1 = min(oy &* sh &- padTop &+ kh, height)
                     for ox in 0..<g.outWidth {
-                        let x0 = max(ox * sw - padLeft, 0), x1 = min(ox * sw - padLeft + kw, width)
+                        let x0 = max(ox &* sw &- padLeft, 0), x1 = min(ox &* sw &- padLeft &+ kw, width)
                         let window = Window(base: base, y0: y0, y1: y1, x0: x0, x1: x1, width: width, channels: c)
                         // Channels are innermost and contiguous: eight channels at a time, their
                         // running maxima and indices kept in registers over the window.
@@ -93,7 +93,8 @@ package enum Pooling {
     /// The input rows [y0, y1) × columns [x0, x1) of one window of image `base`.
     struct Window {
         let base: Int, y0: Int, y1: Int, x0: Int, x1: Int, width: Int, channels: Int
-        @inline(__always) func start(_ iy: Int, _ ix: Int) -> Int { base + (iy * width + ix) * channels }
+        /// (Unchecked arithmetic: the index of a pixel of the image.)
+        @inline(__always) func start(_ iy: Int, _ ix: Int) -> Int { base &+ (iy &* width &+ ix) &* channels }
     }
 
     /// Argmax over one window for the eight channels from `channel`.
@@ -102,12 +103,12 @@ package enum Pooling {
                         indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>?) {
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         guard w.y0 < w.y1 && w.x0 < w.x1 else { return empty(8, indices, values) }
-        let first = w.start(w.y0, w.x0) + channel
+        let first = w.start(w.y0, w.x0) &+ channel
         var best = UnsafeRawPointer(x + first).loadUnaligned(as: SIMD8<Float>.self)
         var index = lanes &+ Int32(truncatingIfNeeded: first)
         for iy in w.y0..<w.y1 {
             for ix in w.x0..<w.x1 where iy != w.y0 || ix != w.x0 {
-                let start = w.start(iy, ix) + channel
+                let start = w.start(iy, ix) &+ channel
                 let v = UnsafeRawPointer(x + start).loadUnaligned(as: SIMD8<Float>.self)
                 // Strictly greater (ties keep the first), and a NaN wins once.
                 let wins = (v .> best) .| ((v .!= v) .& (best .== best))
@@ -124,11 +125,11 @@ package enum Pooling {
     static func argmax1(_ x: UnsafePointer<Float>, _ w: Window, channel: Int,
                         indices: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Float>?) {
         guard w.y0 < w.y1 && w.x0 < w.x1 else { return empty(1, indices, values) }
-        var index = w.start(w.y0, w.x0) + channel
+        var index = w.start(w.y0, w.x0) &+ channel
         var best = x[index]
         for iy in w.y0..<w.y1 {
             for ix in w.x0..<w.x1 where iy != w.y0 || ix != w.x0 {
-                let start = w.start(iy, ix) + channel
+                let start = w.start(iy, ix) &+ channel
                 let v = x[start]
                 let wins = v > best || (v.isNaN && !best.isNaN)
                 best = wins ? v : best
@@ -177,7 +178,7 @@ package enum Pooling {
                     let weight = 1 / Float(max((y1 - y0) * (x1 - x0), 1))
                     for ch in 0..<c {
                         for iy in y0..<max(y0, y1) {
-                            for ix in x0..<max(x0, x1) { body(o, base + (iy * g.width + ix) * c + ch, weight) }
+                            for ix in x0..<max(x0, x1) { body(o, base &+ (iy &* g.width &+ ix) &* c &+ ch, weight) }
                         }
                         o += 1
                     }

@@ -116,10 +116,10 @@ package enum Strided {
         var i = 0
         while i < vectorEnd {
             partial += lanes(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-            i += 8
+            i &+= 8
         }
         var total = partial.sum()
-        while i < n { total += term(x[i]); i += 1 }
+        while i < n { total += term(x[i]); i &+= 1 }
         return total
     }
 
@@ -176,7 +176,7 @@ package enum Strided {
         let outerCount = l.reduce(1, *) / inner
         var small = Odometer(extents: l, strides: smallStrides)
         for outer in 0..<outerCount {
-            body(small.offset, outer * inner, inner, innerBroadcast)
+            body(small.offset, outer &* inner, inner, innerBroadcast)
             small.advance()
         }
     }
@@ -201,7 +201,8 @@ package enum Strided {
                     var i0 = 0
                     while i0 < rows {
                         for j in j0..<min(j0 + block, cols) {
-                            for i in i0..<min(i0 + block, rows) { out[j * rows + i] = x[i * cols + j] }
+                            let column = out + j &* rows, row0 = x + j
+                            for i in i0..<min(i0 + block, rows) { column[i] = row0[i &* cols] }
                         }
                         i0 += block
                     }
@@ -215,9 +216,11 @@ package enum Strided {
             var source = Odometer(extents: outShape, strides: strides, first: range.lowerBound)
             var dst = range.lowerBound * perOuter
             for _ in 0..<(range.count * perOuter / inner) {
-                let src = source.offset
-                for i in 0..<inner { out[dst + i] = x[src + i * innerStride] }
-                dst += inner
+                // Unchecked index arithmetic: offsets stay below `total` (a checked product in the
+                // inner loop measured 2× slower on the NTK's permutations).
+                let from = x + source.offset, to = out + dst
+                for i in 0..<inner { to[i] = from[i &* innerStride] }
+                dst &+= inner
                 source.advance()
             }
         }
@@ -240,17 +243,18 @@ struct Odometer {
         offset = first * strides[0]
     }
 
-    /// The next position of axes 0..<rank-1 in row-major order.
+    /// The next position of axes 0..<rank-1 in row-major order (unchecked arithmetic: the
+    /// offsets are those of elements of the buffer).
     @inline(__always)
     mutating func advance() {
-        var axis = extents.count - 2
+        var axis = extents.count &- 2
         while axis >= 0 {
-            index[axis] += 1
-            offset += strides[axis]
-            if index[axis] < extents[axis] { return }
-            offset -= strides[axis] * index[axis]
+            let i = index[axis] &+ 1
+            offset &+= strides[axis]
+            if i < extents[axis] { index[axis] = i; return }
+            offset &-= strides[axis] &* i
             index[axis] = 0
-            axis -= 1
+            axis &-= 1
         }
     }
 }
