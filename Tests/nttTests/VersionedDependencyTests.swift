@@ -24,10 +24,16 @@ struct VersionedDependencyTests {
     }
 
     /// Runs `tool` with `arguments`; returns its exit status and its stdout and stderr together.
-    static func run(_ tool: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func run(_ tool: URL, _ arguments: [String], temporaryDirectory: URL? = nil) throws
+        -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = tool
         process.arguments = arguments
+        if let temporaryDirectory {
+            // SwiftPM puts lock files next to the scratch folder's name in $TMPDIR: keep them in ours.
+            process.environment = ProcessInfo.processInfo.environment
+                .merging(["TMPDIR": temporaryDirectory.path]) { $1 }
+        }
         // Output goes to a file: a full pipe would block a long build.
         let log = FileManager.default.temporaryDirectory
             .appendingPathComponent("ntt-consumer-\(UUID().uuidString).log")
@@ -47,7 +53,8 @@ struct VersionedDependencyTests {
           .timeLimit(.minutes(30)))
     func aConsumerBuildsAgainstATaggedRelease() throws {
         let git = try #require(Self.tool("git")), swift = try #require(Self.tool("swift"))
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ntt-consumer-\(UUID().uuidString)")
+        let temporary = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ntt-consumer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: temporary) }
 
@@ -94,7 +101,8 @@ struct VersionedDependencyTests {
 
         let scratch = temporary.appendingPathComponent("build")
         let build = try Self.run(swift, ["build", "--package-path", consumer.path, "--scratch-path", scratch.path,
-                                         "--cache-path", temporary.appendingPathComponent("cache").path])
+                                         "--cache-path", temporary.appendingPathComponent("cache").path],
+                                 temporaryDirectory: temporary)
         try #require(build.status == 0, "the consumer does not build against the tagged clone:\n\(build.output)")
         let program = try Self.run(scratch.appendingPathComponent("debug/Consumer"), [])
         #expect(program.status == 0, "the consumer failed: \(program.output)")
