@@ -17,14 +17,14 @@ extension Tensor {
         return patches(g)
     }
 
-    public func patches(_ g: WindowGeometry) -> Tensor {
+    package func patches(_ g: WindowGeometry) -> Tensor {
         let outShape = [g.patchCount, g.patchSize]
         let out = Tensor.make(outShape) { o in withPointer { Im2col.patches($0, g, into: o) } }
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.patchesAdjoint(g)] }
     }
 
     /// col2im: scatter-adds a patch matrix back onto the image (the adjoint of `patches`).
-    public func patchesAdjoint(_ g: WindowGeometry) -> Tensor {
+    package func patchesAdjoint(_ g: WindowGeometry) -> Tensor {
         precondition(shape == [g.patchCount, g.patchSize], "patchesAdjoint: shape \(shape) does not match the window geometry")
         let outShape = [g.batch, g.height, g.width, g.channels]
         let out = Tensor.make(outShape) { o in withPointer { Im2col.accumulate($0, g, into: o) } }
@@ -38,7 +38,7 @@ extension Tensor {
     /// The value and the first-order pullback run chunk by chunk (`Convolution`), without a
     /// full patch matrix. A pullback that is itself recorded (for a second derivative) is built
     /// from `patches`, `matmul` and `patchesAdjoint`, which differentiate to any order.
-    public static func convolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ g: WindowGeometry) -> Tensor {
+    package static func convolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ g: WindowGeometry) -> Tensor {
         precondition(x.shape == [g.batch, g.height, g.width, g.channels],
                      "convolution: input shape \(x.shape) does not match the window geometry")
         precondition(w.rank == 2 && w.shape[0] == g.patchSize,

@@ -20,24 +20,34 @@ extension Tensor {
             } }
         }
         return recorded(shape, out, inputs: [a, b]) { g in
-            let ga: Tensor? = a.node == nil ? nil : {
-                switch (transposeA, transposeB) {
-                case (false, false): return matmul(g, b, transposeB: true)
-                case (true, false): return matmul(b, g, transposeB: true)
-                case (false, true): return matmul(g, b)
-                case (true, true): return matmul(b, transposeA: true, g, transposeB: true)
-                }
-            }()
-            let gb: Tensor? = b.node == nil ? nil : {
-                switch (transposeA, transposeB) {
-                case (false, false): return matmul(a, transposeA: true, g)
-                case (true, false): return matmul(a, g)
-                case (false, true): return matmul(g, transposeA: true, a)
-                case (true, true): return matmul(g, transposeA: true, a, transposeB: true)
-                }
-            }()
-            return [ga, gb]
+            productPullback(a, transposeA: transposeA, b, transposeB: transposeB, g) {
+                matmul($0, transposeA: $1, $2, transposeB: $3)
+            }
         }
+    }
+
+    /// [Ā, B̄] for C = op(A)·op(B) and cotangent C̄ = g, by the table in `matmul`'s comment, each
+    /// made with `product(x, transposeX, y, transposeY)` (`matmul`, or `batchedMatmul` batch by
+    /// batch); nil for an operand that is not tracked.
+    static func productPullback(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, _ g: Tensor,
+                                _ product: (Tensor, Bool, Tensor, Bool) -> Tensor) -> [Tensor?] {
+        let ga: Tensor? = a.node == nil ? nil : {
+            switch (transposeA, transposeB) {
+            case (false, false): return product(g, false, b, true)
+            case (true, false): return product(b, false, g, true)
+            case (false, true): return product(g, false, b, false)
+            case (true, true): return product(b, true, g, true)
+            }
+        }()
+        let gb: Tensor? = b.node == nil ? nil : {
+            switch (transposeA, transposeB) {
+            case (false, false): return product(a, true, g, false)
+            case (true, false): return product(a, false, g, false)
+            case (false, true): return product(g, true, a, false)
+            case (true, true): return product(g, true, a, true)
+            }
+        }()
+        return [ga, gb]
     }
 }
 
@@ -94,23 +104,9 @@ extension Tensor {
             } }
         }
         return recorded(shape, out, inputs: [a, b]) { g in
-            let ga: Tensor? = a.node == nil ? nil : {
-                switch (transposeA, transposeB) {
-                case (false, false): return batchedMatmul(g, b, transposeB: true)
-                case (true, false): return batchedMatmul(b, g, transposeB: true)
-                case (false, true): return batchedMatmul(g, b)
-                case (true, true): return batchedMatmul(b, transposeA: true, g, transposeB: true)
-                }
-            }()
-            let gb: Tensor? = b.node == nil ? nil : {
-                switch (transposeA, transposeB) {
-                case (false, false): return batchedMatmul(a, transposeA: true, g)
-                case (true, false): return batchedMatmul(a, g)
-                case (false, true): return batchedMatmul(g, transposeA: true, a)
-                case (true, true): return batchedMatmul(g, transposeA: true, a, transposeB: true)
-                }
-            }()
-            return [ga, gb]
+            productPullback(a, transposeA: transposeA, b, transposeB: transposeB, g) {
+                batchedMatmul($0, transposeA: $1, $2, transposeB: $3)
+            }
         }
     }
 }

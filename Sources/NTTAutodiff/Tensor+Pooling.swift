@@ -51,7 +51,7 @@ extension Tensor {
     /// Max-pooling over the windows of `g` (which must match this tensor's shape), with the flat
     /// argmax positions it gathered from. The same operation as `gathering(indices, …)`, with the
     /// maxima taken in the same sweep as their positions.
-    public func maxPool(_ g: WindowGeometry) -> (value: Tensor, indices: [Int32]) {
+    package func maxPool(_ g: WindowGeometry) -> (value: Tensor, indices: [Int32]) {
         precondition(shape == [g.batch, g.height, g.width, g.channels], "maxPool: shape \(shape) does not match the window geometry")
         let outShape = [g.batch, g.outHeight, g.outWidth, g.channels], inShape = shape
         let n = outShape.reduce(1, *)
@@ -67,7 +67,7 @@ extension Tensor {
     /// The adjoint of a max-pool with argmax `positions` (laid out as `layout` says): this
     /// tensor's rows [rows, …pooled] scattered onto zeros [rows, …input]. Rows are shared out
     /// between threads; `gathering`/`scattering` with explicit indices do the same serially.
-    public func maxPoolAdjoint(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
+    package func maxPoolAdjoint(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
         precondition(positions.count == layout.images * layout.outPerImage && count == layout.rows * layout.outPerImage && rank >= 1 && shape[0] == layout.rows,
                      "maxPoolAdjoint: shape \(shape) and \(positions.count) positions do not match the layout")
         let outShape = [layout.rows, layout.imageSize], inShape = shape
@@ -79,7 +79,7 @@ extension Tensor {
 
     /// The transpose of `maxPoolAdjoint`: from [rows, imageSize] (any shape with that many rows
     /// and elements) the elements at each row's argmax positions, [rows, outPerImage].
-    public func maxPoolGather(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
+    package func maxPoolGather(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
         precondition(positions.count == layout.images * layout.outPerImage && count == layout.rows * layout.imageSize,
                      "maxPoolGather: shape \(shape) and \(positions.count) positions do not match the layout")
         let outShape = [layout.rows, layout.outPerImage], inShape = shape
@@ -94,13 +94,13 @@ extension Tensor {
         avgPool(windowGeometry(window, strides ?? window, padding, "avgPool"))
     }
 
-    public func avgPool(_ g: WindowGeometry) -> Tensor {
+    package func avgPool(_ g: WindowGeometry) -> Tensor {
         let outShape = [g.batch, g.outHeight, g.outWidth, g.channels]
         let out = Tensor.make(outShape) { o in withPointer { Pooling.average($0, g, into: o) } }
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.avgPoolAdjoint(g)] }
     }
 
-    public func avgPoolAdjoint(_ g: WindowGeometry) -> Tensor {
+    package func avgPoolAdjoint(_ g: WindowGeometry) -> Tensor {
         let outShape = [g.batch, g.height, g.width, g.channels]
         let out = Tensor.make(outShape) { o in withPointer { Pooling.averageAdjoint($0, g, into: o) } }
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.avgPool(g)] }

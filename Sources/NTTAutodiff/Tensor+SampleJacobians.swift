@@ -23,67 +23,66 @@ public struct SampleJacobianShape: Sendable, Hashable {
 extension Tensor {
     public static func sampleJacobians(patches p: Tensor, cotangents d: Tensor, _ s: SampleJacobianShape) -> Tensor {
         check(p: p, s); check(d: d, s)
-        let shape = [s.samples * s.outputs, s.patchSize * s.channels]
-        let out = make(shape) { o in
-            p.withPointer { pp in d.withPointer { pd in
-                Parallel.forEach(parts: s.samples) { i in
-                    let pi = pp + i * s.pixels * s.patchSize
-                    for a in 0..<s.outputs {
-                        let row = i * s.outputs + a
-                        Gemm.multiply(pi, transposeA: true, pd + row * s.pixels * s.channels, transposeB: false,
-                                      into: o + row * s.patchSize * s.channels,
-                                      m: s.patchSize, n: s.channels, k: s.pixels)
-                    }
-                }
-            } }
-        }
-        return recorded(shape, out, inputs: [p, d]) { g in
-            [p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: d, jacobians: g, s),
-             d.node == nil ? nil : sampleJacobianDeltaGrad(patches: p, jacobians: g, s)]
-        }
+        return face(.jacobians, p, d, s)
     }
 
     public static func sampleJacobianPatchGrad(cotangents d: Tensor, jacobians j: Tensor, _ s: SampleJacobianShape) -> Tensor {
         check(d: d, s); check(j: j, s)
-        let shape = [s.samples * s.pixels, s.patchSize]
-        let out = make(shape) { o in
-            d.withPointer { pd in j.withPointer { pj in
-                Parallel.forEach(parts: s.samples) { i in
-                    for a in 0..<s.outputs {
-                        let row = i * s.outputs + a
-                        Gemm.multiply(pd + row * s.pixels * s.channels, transposeA: false,
-                                      pj + row * s.patchSize * s.channels, transposeB: true,
-                                      into: o + i * s.pixels * s.patchSize,
-                                      m: s.pixels, n: s.patchSize, k: s.channels, beta: a == 0 ? 0 : 1)
-                    }
-                }
-            } }
-        }
-        return recorded(shape, out, inputs: [d, j]) { g in
-            [d.node == nil ? nil : sampleJacobianDeltaGrad(patches: g, jacobians: j, s),
-             j.node == nil ? nil : sampleJacobians(patches: g, cotangents: d, s)]
-        }
+        return face(.patchGrad, d, j, s)
     }
 
     public static func sampleJacobianDeltaGrad(patches p: Tensor, jacobians j: Tensor, _ s: SampleJacobianShape) -> Tensor {
         check(p: p, s); check(j: j, s)
-        let shape = [s.samples * s.outputs * s.pixels, s.channels]
+        return face(.deltaGrad, p, j, s)
+    }
+
+    private enum Face { case jacobians, patchGrad, deltaGrad }
+
+    /// One face of T on its two operands (in the order of the public functions' arguments): per
+    /// sample i (samples are shared out between threads), one GEMM per output a in order; its
+    /// pullback is made of the other two faces.
+    private static func face(_ f: Face, _ x: Tensor, _ y: Tensor, _ s: SampleJacobianShape) -> Tensor {
+        let (pixels, size, channels, outputs) = (s.pixels, s.patchSize, s.channels, s.outputs)
+        let shape = switch f {
+        case .jacobians: [s.samples * outputs, size * channels]
+        case .patchGrad: [s.samples * pixels, size]
+        case .deltaGrad: [s.samples * outputs * pixels, channels]
+        }
         let out = make(shape) { o in
-            p.withPointer { pp in j.withPointer { pj in
+            x.withPointer { px in y.withPointer { py in
                 Parallel.forEach(parts: s.samples) { i in
-                    let pi = pp + i * s.pixels * s.patchSize
-                    for a in 0..<s.outputs {
-                        let row = i * s.outputs + a
-                        Gemm.multiply(pi, transposeA: false, pj + row * s.patchSize * s.channels, transposeB: false,
-                                      into: o + row * s.pixels * s.channels,
-                                      m: s.pixels, n: s.channels, k: s.patchSize)
+                    for a in 0..<outputs {
+                        let row = i * outputs + a
+                        switch f {
+                        case .jacobians:  // J_ia = P_iᵀ Δ_ia: x = P, y = Δ
+                            Gemm.multiply(px + i * pixels * size, transposeA: true, py + row * pixels * channels,
+                                          transposeB: false, into: o + row * size * channels,
+                                          m: size, n: channels, k: pixels)
+                        case .patchGrad:  // dP_i = Σ_a Δ_ia J_iaᵀ: x = Δ, y = J
+                            Gemm.multiply(px + row * pixels * channels, transposeA: false, py + row * size * channels,
+                                          transposeB: true, into: o + i * pixels * size,
+                                          m: pixels, n: size, k: channels, beta: a == 0 ? 0 : 1)
+                        case .deltaGrad:  // dΔ_ia = P_i J_ia: x = P, y = J
+                            Gemm.multiply(px + i * pixels * size, transposeA: false, py + row * size * channels,
+                                          transposeB: false, into: o + row * pixels * channels,
+                                          m: pixels, n: channels, k: size)
+                        }
                     }
                 }
             } }
         }
-        return recorded(shape, out, inputs: [p, j]) { g in
-            [p.node == nil ? nil : sampleJacobianPatchGrad(cotangents: g, jacobians: j, s),
-             j.node == nil ? nil : sampleJacobians(patches: p, cotangents: g, s)]
+        return recorded(shape, out, inputs: [x, y]) { g in
+            switch f {
+            case .jacobians:
+                [x.node == nil ? nil : sampleJacobianPatchGrad(cotangents: y, jacobians: g, s),
+                 y.node == nil ? nil : sampleJacobianDeltaGrad(patches: x, jacobians: g, s)]
+            case .patchGrad:
+                [x.node == nil ? nil : sampleJacobianDeltaGrad(patches: g, jacobians: y, s),
+                 y.node == nil ? nil : sampleJacobians(patches: g, cotangents: x, s)]
+            case .deltaGrad:
+                [x.node == nil ? nil : sampleJacobianPatchGrad(cotangents: g, jacobians: y, s),
+                 y.node == nil ? nil : sampleJacobians(patches: x, cotangents: g, s)]
+            }
         }
     }
 

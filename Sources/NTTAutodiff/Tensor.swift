@@ -93,7 +93,7 @@ extension Tensor {
 extension Tensor {
     /// Changes the elements in place and cuts the tensor off from the tape. No copy is made when
     /// this tensor holds the only reference to its storage (optimisers rely on that).
-    public mutating func withMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    package mutating func withMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         let shape = self.shape
         var values = scalars
         self = Tensor(shape: [0], scalars: [])  // drop this tensor's reference: `values` is now unique

@@ -10,7 +10,7 @@
 /// Chunks and groups depend on the geometry only, never on the thread count, so results are
 /// the same on any number of threads. These are the first-order kernels of `Tensor.convolution`;
 /// its differentiable (higher-order) pullback uses the plain formulation.
-public enum Convolution {
+package enum Convolution {
     /// Patch-matrix floats per chunk: 64k floats (256 KB) fit, with OpenBLAS's packed blocks,
     /// in a 1–2 MB level-2 cache.
     static let chunkFloats = 65_536
@@ -39,7 +39,7 @@ public enum Convolution {
 
     /// y = conv(x, w) + bias: x NHWC [N, H, W, cin], w [kh·kw·cin, cout] (HWIO flattened),
     /// bias [cout], y [N·oh·ow, cout].
-    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, _ g: WindowGeometry, outChannels cout: Int,
                                into y: UnsafeMutablePointer<Float>) {
         forEachChunk(g) { images, firstRow, rows, patches in
@@ -52,7 +52,7 @@ public enum Convolution {
 
     /// dx = col2im(dy · wᵀ): dy [N·oh·ow, cout], w [kh·kw·cin, cout], dx NHWC [N, H, W, cin]
     /// (overwritten).
-    public static func inputGradient(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+    package static func inputGradient(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                      _ g: WindowGeometry, outChannels cout: Int,
                                      into dx: UnsafeMutablePointer<Float>) {
         forEachChunk(g) { images, firstRow, rows, patchGradient in
@@ -66,7 +66,7 @@ public enum Convolution {
     ///
     /// The chunks are split into at most 8 groups of consecutive chunks; each group sums its
     /// chunks' products in order into its own buffer, and the groups are added in order.
-    public static func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+    package static func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                       _ g: WindowGeometry, outChannels cout: Int,
                                       into dw: UnsafeMutablePointer<Float>) {
         let (images, count) = chunks(g)

@@ -3,7 +3,7 @@
 /// Long buffers are cut into blocks of 32k elements that run on the thread pool. Each element is
 /// computed on its own, so the cut cannot change a result; the loops are written out per
 /// operation (a closure called per element would not vectorise).
-public enum Elementwise {
+package enum Elementwise {
     /// Below this many elements a single thread is faster than sharing out the work.
     static let parallelThreshold = 65_536
     static let block = 32_768
@@ -17,28 +17,32 @@ public enum Elementwise {
         }
     }
 
-    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                           into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] + b[i] }
         }
     }
 
-    public static func subtract(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func subtract(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] - b[i] }
         }
     }
 
-    public static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] * b[i] }
         }
     }
 
-    public static func divide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func divide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                              into out: UnsafeMutablePointer<Float>, count: Int) {
         blocks(count) { start, n in
             let (a, b, out) = (a + start, b + start, out + start)
             for i in 0..<n { out[i] = a[i] / b[i] }

@@ -6,14 +6,14 @@ import CBLAS
 /// rows of C, its columns, or the contracted axis (then the partial products are added in a
 /// fixed order), and the parts run through `Parallel`. The cut depends only on the shape, so
 /// results do not depend on the thread count.
-public enum Gemm {
+package enum Gemm {
     /// C ← alpha·op(A)·op(B) + beta·C, all row-major and densely packed.
     ///
     /// - Parameters:
     ///   - transposeA: use Aᵀ; A is then stored as [k, m].
     ///   - transposeB: use Bᵀ; B is then stored as [n, k].
     ///   - m: rows of op(A) and C.  - n: columns of op(B) and C.  - k: the contracted size.
-    public static func multiply(
+    package static func multiply(
         _ a: UnsafePointer<Float>, transposeA: Bool,
         _ b: UnsafePointer<Float>, transposeB: Bool,
         into c: UnsafeMutablePointer<Float>,
@@ -113,6 +113,9 @@ public enum Gemm {
         }
     }
 
-    /// OpenBLAS's own threads are switched off the first time a product runs.
+    /// OpenBLAS's own threads are switched off the first time a product runs. This is a one-time
+    /// initialisation of the library, not a setting: every product must run single-threaded
+    /// inside OpenBLAS (the parts are shared out by `Parallel` within the caller's thread budget),
+    /// the value never changes afterwards, and nothing reads it back.
     private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
 }

@@ -3,12 +3,12 @@
 /// Both kernels can fold an L2 penalty λ‖x‖² into the same pass: the gradient used is
 /// g + 2λx (`decay` = 2λ), and they return Σx² of the values *before* the update, so the caller
 /// gets the penalty's value without reading the weights again.
-public enum OptimizerKernels {
+package enum OptimizerKernels {
     /// Adam in place: g' = g + decay·x, m ← β₁m + (1−β₁)g', v ← β₂v + (1−β₂)g'²,
     /// x ← x − a·m / (s·√v + ε), where the caller folds the bias corrections into a = η/(1−β₁ᵗ)
     /// and s = 1/√(1−β₂ᵗ). Returns Σx² before the update.
     @inlinable @discardableResult
-    public static func adam(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
+    package static func adam(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count n: Int,
                             beta1: Float, beta2: Float, stepScale a: Float, rootScale s: Float, epsilon: Float,
                             decay: Float = 0) -> Float {
@@ -40,7 +40,7 @@ public enum OptimizerKernels {
     /// SGD with momentum in place: g' = g + decay·x, u ← μu + g', x ← x − ηu. Returns Σx² before
     /// the update.
     @inlinable @discardableResult
-    public static func momentum(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
+    package static func momentum(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
                                 velocity u: UnsafeMutablePointer<Float>, count n: Int, learningRate: Float, momentum: Float,
                                 decay: Float = 0) -> Float {
         typealias V = SIMD8<Float>
@@ -69,9 +69,9 @@ public enum OptimizerKernels {
         let vectorEnd = n - n % 8
         var squares = SIMD8<Float>.zero
         var i = 0
-        while i < vectorEnd { squares += lanes(i); i += 8 }
+        while i < vectorEnd { squares += lanes(i); i &+= 8 }
         var tail: Float = 0
-        while i < n { tail += element(i); i += 1 }
+        while i < n { tail += element(i); i &+= 1 }
         return squares.sum() + tail
     }
 }

@@ -4,27 +4,30 @@ import Glibc
 import CMalloc
 #endif
 
-/// Runs the parts of a job on up to `threadCount` threads.
+/// Runs the parts of a job on up to `threadBudget` threads.
 ///
 /// Callers split their work into parts by the work's *shape* only, never by the thread count,
 /// so every result is the same bit for bit however many threads run the parts (one thread runs
 /// them in order). This replaces OpenBLAS's own threading, whose workers spin in `sched_yield`
 /// between calls and parallelise the thin products of small networks poorly.
-public enum Parallel {
-    private static let threads = Atomic<Int>(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+package enum Parallel {
+    /// The online cores: the budget when none is set.
+    package static let onlineCores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    /// Threads that may run parts at once (at least 1; default: the online cores). `ntt` sets it
-    /// from `--threads`.
-    public static var threadCount: Int {
-        get { threads.load(ordering: .relaxed) }
-        set { threads.store(max(1, newValue), ordering: .relaxed) }
-    }
+    /// Threads that may run the parts of a job started by the current task or thread (≥ 1;
+    /// default: the online cores). Task-local, like the tape's recording flag: a computation
+    /// gets its budget from its caller (`$threadBudget.withValue(n) { … }`, which also works in
+    /// synchronous code), never from a process-wide setting. Read once per job of several parts,
+    /// on the calling thread (~50 ns, next to microseconds per job); helpers get the count with
+    /// the job.
+    @TaskLocal package static var threadBudget: Int = onlineCores
 
     /// Calls `body(part)` for every part in 0..<parts, spreading the parts over the threads;
     /// returns when all have finished. A call made while another is running (from a part, or
     /// from another thread) runs its parts in order on the calling thread.
-    public static func forEach(parts: Int, _ body: (Int) -> Void) {
-        let helpers = min(parts, threadCount) - 1
+    package static func forEach(parts: Int, _ body: (Int) -> Void) {
+        // (One part needs no budget: skipping the task-local lookup, ~50 ns, keeps tiny jobs cheap.)
+        let helpers = parts > 1 ? min(parts, threadBudget) - 1 : 0
         if helpers <= 0 || parts > WorkerPool.maximumParts || !WorkerPool.shared.run(parts: parts, helpers: helpers, body) {
             for part in 0..<parts { body(part) }
         }
@@ -33,7 +36,7 @@ public enum Parallel {
     /// Splits `count` independent items (e.g. the images of a batch), each costing about
     /// `work` element operations, into at most 8 contiguous ranges of at least ~64k operations,
     /// and calls `body` for each range (possibly at once).
-    public static func forEachRange(of count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    package static func forEachRange(of count: Int, work: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let parts = max(1, min(8, count, count * work / 65_536))
         let size = (count + parts - 1) / parts
@@ -56,6 +59,9 @@ final class WorkerPool: @unchecked Sendable {
     private let completed = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     private let sleepers = Atomic<Int>(0)
+    /// Helpers that may take parts of the current job (its caller's budget less one): those
+    /// with a higher index sit it out.
+    private let helpersWanted = Atomic<Int>(0)
     /// The body of the current job (an `Unmanaged<Job>`), valid while one of its parts is unfinished.
     private let job = Atomic<UInt>(0)
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -83,6 +89,7 @@ final class WorkerPool: @unchecked Sendable {
             var current: Job? = Job(body)
             job.store(UInt(bitPattern: Unmanaged.passUnretained(current!).toOpaque()), ordering: .releasing)
             completed.store(0, ordering: .relaxed)
+            helpersWanted.store(helpers, ordering: .relaxed)  // published by the ticket's store
             generation = (generation + 1) & 0xFFFF_FFFF
             let g = generation
             ticket.store(g << 32 | UInt64(parts) << 16, ordering: .sequentiallyConsistent)
@@ -131,8 +138,9 @@ final class WorkerPool: @unchecked Sendable {
                 t = ticket.load(ordering: .acquiring)
             }
             seen = t >> 32
-            // Helpers beyond the current thread count sit this job out.
-            guard index < Parallel.threadCount - 1 else { continue }
+            // Helpers beyond the job's budget sit it out. (Should they read the count of a later
+            // job, this one has no parts left to claim.)
+            guard index < helpersWanted.load(ordering: .relaxed) else { continue }
             while let part = claim(generation: seen) {
                 runPart(part)
                 completed.add(1, ordering: .releasing)

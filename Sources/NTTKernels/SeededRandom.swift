@@ -3,11 +3,11 @@
 /// Everything random in the project draws from one of these, created from the run's seed and a
 /// purpose label (`SeededRandom(seed: 3, stream: "init")`), so that results depend only on the
 /// seed — never on thread count, timing or the order in which unrelated parts ask for numbers.
-public struct SeededRandom: RandomNumberGenerator, Sendable, Hashable, Codable {
+package struct SeededRandom: RandomNumberGenerator, Sendable, Hashable, Codable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     /// A generator for `seed`, optionally on an independent named stream.
-    public init(seed: UInt64, stream: String = "") {
+    package init(seed: UInt64, stream: String = "") {
         // FNV-1a of the label, mixed with the seed, then expanded by SplitMix64.
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in stream.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
@@ -22,7 +22,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Hashable, Codable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
@@ -32,12 +32,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Hashable, Codable {
     }
 
     /// Uniform in [0, 1), 53 random bits.
-    public mutating func nextUniform() -> Double {
+    package mutating func nextUniform() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 
     /// A standard normal sample (Box–Muller in Double precision).
-    public mutating func nextNormal() -> Double {
+    package mutating func nextNormal() -> Double {
         var u1 = nextUniform()
         while u1 <= 0 { u1 = nextUniform() }
         let u2 = nextUniform()
@@ -45,7 +45,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Hashable, Codable {
     }
 
     /// A standard normal sample conditioned on |x| ≤ 2 (rejection; accepts 95.4% of draws).
-    public mutating func nextTruncatedNormal() -> Double {
+    package mutating func nextTruncatedNormal() -> Double {
         while true {
             let x = nextNormal()
             if abs(x) <= 2 { return x }
@@ -53,13 +53,13 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Hashable, Codable {
     }
 
     /// An integer uniform in 0..<upperBound.
-    public mutating func nextInt(below upperBound: Int) -> Int {
+    package mutating func nextInt(below upperBound: Int) -> Int {
         precondition(upperBound > 0, "SeededRandom.nextInt: upper bound must be positive")
         return Int(next(upperBound: UInt64(upperBound)))
     }
 
     /// A uniformly random permutation of 0..<count (Fisher–Yates).
-    public mutating func permutation(_ count: Int) -> [Int] {
+    package mutating func permutation(_ count: Int) -> [Int] {
         var p = Array(0..<count)
         if count > 1 {
             for i in stride(from: count - 1, to: 0, by: -1) { p.swapAt(i, nextInt(below: i + 1)) }

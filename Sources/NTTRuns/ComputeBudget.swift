@@ -1,13 +1,13 @@
 import NeuralTangentTransfer
 import NTTKernels
 
-/// The thread budget of a computation, set by the caller around it.
+/// The resources a run's computation may use, set by the caller around the call.
 public enum ComputeBudget {
-    /// Runs `body` with up to `threads` threads for parallel kernels (results are the same bits
-    /// with any count); also keeps freed memory in the allocator for the next step's buffers.
+    /// Runs `body` with up to `threads` threads for parallel kernels (task-local: see `Threads`;
+    /// results are the same bits with any count). Also tells the allocator to keep freed memory
+    /// for the next step's buffers (a one-time process setting of the C allocator, not of ours).
     public static func run<R>(threads: Int, _ body: () throws -> R) rethrows -> R {
         AllocatorTuning.keepFreedMemory()
-        Parallel.threadCount = max(1, threads)  // TEMPORARY until the task-local budget lands
-        return try body()
+        return try Threads.withBudget(max(1, threads), body)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import NTTKernels
 @testable import NTTAutodiff
 
 /// Central finite differences against the tape, in Float32.

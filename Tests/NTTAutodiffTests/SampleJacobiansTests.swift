@@ -40,11 +40,6 @@ struct SampleJacobiansTests {
              Tensor.sampleJacobianDeltaGrad(patches: p, jacobians: j, s).scalars,
              Tensor.batchedMatmul(p.reshaped([6, 16, 20]), transposeA: true, b).scalars]
         }
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = all()
-        Parallel.threadCount = 2
-        #expect(all() == one)
+        #expect(Threads.withBudget(2, all) == Threads.withBudget(1, all))
     }
 }

@@ -42,12 +42,15 @@ struct StridedTests {
 
 struct WindowGeometryTests {
     @Test func sameAndValidSizes() {
-        let v = WindowGeometry(batch: 1, height: 28, width: 28, channels: 1, windowHeight: 5, windowWidth: 5, strideHeight: 1, strideWidth: 1, padding: .valid)
+        let v = WindowGeometry(batch: 1, height: 28, width: 28, channels: 1, windowHeight: 5, windowWidth: 5,
+                               strideHeight: 1, strideWidth: 1, samePadding: false)
         #expect((v.outHeight, v.outWidth, v.padTop) == (24, 24, 0))
-        let s = WindowGeometry(batch: 1, height: 5, width: 6, channels: 1, windowHeight: 2, windowWidth: 3, strideHeight: 2, strideWidth: 2, padding: .same)
+        let s = WindowGeometry(batch: 1, height: 5, width: 6, channels: 1, windowHeight: 2, windowWidth: 3,
+                               strideHeight: 2, strideWidth: 2, samePadding: true)
         // XLA: out = ceil(in / stride); total padding (out−1)·stride + window − in, the odd one at the end.
         #expect((s.outHeight, s.outWidth, s.padTop, s.padLeft) == (3, 3, 0, 0))
-        let t = WindowGeometry(batch: 1, height: 5, width: 5, channels: 1, windowHeight: 3, windowWidth: 3, strideHeight: 1, strideWidth: 1, padding: .same)
+        let t = WindowGeometry(batch: 1, height: 5, width: 5, channels: 1, windowHeight: 3, windowWidth: 3,
+                               strideHeight: 1, strideWidth: 1, samePadding: true)
         #expect((t.outHeight, t.padTop, t.padLeft) == (5, 1, 1))
         #expect(t.withBatch(4).patchCount == 4 * 25)
     }
@@ -60,9 +63,9 @@ struct VectorKernelTests {
     @Test(arguments: [3, 8, 11, 16, 20])
     func maxIndicesMatchesTheScalarDefinition(channels: Int) {
         var r = SeededRandom(seed: 5)
-        for padding in [Padding.valid, .same] {
+        for same in [false, true] {
             let g = WindowGeometry(batch: 2, height: 5, width: 6, channels: channels, windowHeight: 2, windowWidth: 3,
-                                   strideHeight: 2, strideWidth: 2, padding: padding)
+                                   strideHeight: 2, strideWidth: 2, samePadding: same)
             let x: [Float] = (0..<g.inputCount).map { _ in r.nextInt(below: 40) == 0 ? .nan : Float(r.nextInt(below: 3)) }
             var got = [Int32](repeating: -1, count: g.batch * g.outHeight * g.outWidth * g.channels)
             var values = [Float](repeating: 0, count: got.count)

@@ -1,3 +1,5 @@
+import Dispatch
+import Glibc
 import Testing
 @testable import NTTKernels
 
@@ -12,12 +14,39 @@ struct ParallelTests {
 
     /// Runs `body` with one thread and then with two; returns both results.
     static func onOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = body()
-        Parallel.threadCount = 2
-        return (one, body())
+        (Parallel.$threadBudget.withValue(1, operation: body), Parallel.$threadBudget.withValue(2, operation: body))
+    }
+
+    /// The threads that ran the parts of one job of `parts` parts (each busy for ~0.2 ms, so
+    /// that helpers have time to claim some).
+    static func threadsRunning(parts: Int) -> Set<UInt> {
+        let ids = UnsafeMutableBufferPointer<UInt>.allocate(capacity: parts)
+        defer { ids.deallocate() }
+        Parallel.forEach(parts: parts) { p in
+            ids[p] = UInt(pthread_self())
+            let start = DispatchTime.now().uptimeNanoseconds
+            while DispatchTime.now().uptimeNanoseconds - start < 200_000 {}
+        }
+        return Set(ids)
+    }
+
+    /// The budget bounds the threads of each job, also after a larger budget started more
+    /// helpers; and a budget of 2 does use a second thread (else the 1-vs-2-thread comparisons
+    /// below would compare one thread with itself).
+    @Test func theBudgetBoundsTheThreadsOfAJob() {
+        let caller = UInt(pthread_self())
+        #expect(Parallel.$threadBudget.withValue(1) { Self.threadsRunning(parts: 8) } == [caller])
+        for budget in [4, 2, 3] {
+            var seen = Set<UInt>()
+            for _ in 0..<50 {
+                let threads = Parallel.$threadBudget.withValue(budget) { Self.threadsRunning(parts: 8) }
+                #expect(threads.count <= budget, "budget \(budget): \(threads.count) threads ran one job")
+                seen.formUnion(threads)
+                if seen.count > 1 { break }
+            }
+            #expect(seen.count > 1, "budget \(budget): no helper ran a part in 50 jobs")
+        }
+        #expect(Parallel.$threadBudget.withValue(1) { Self.threadsRunning(parts: 8) } == [caller])
     }
 
     @Test func partitionsFollowTheShape() {
@@ -42,10 +71,8 @@ struct ParallelTests {
     /// Every part runs exactly once, also when calls come from several threads at once and
     /// from inside parts (those run on the calling thread), over many back-to-back jobs.
     @Test func everyPartRunsOnceUnderConcurrentAndNestedCalls() async {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 2
-        await withTaskGroup(of: Bool.self) { group in
+        // Child tasks inherit the budget.
+        await Parallel.$threadBudget.withValue(2) { await withTaskGroup(of: Bool.self) { group in
             for caller in 0..<4 {
                 group.addTask {
                     var ok = true
@@ -64,7 +91,7 @@ struct ParallelTests {
                 }
             }
             for await ok in group { #expect(ok) }
-        }
+        } }
     }
 
     @Test(arguments: [(4096, 50, 500, false, false), (64, 300, 784, false, true), (784, 300, 64, true, false),
@@ -98,7 +125,7 @@ struct ParallelTests {
 
     @Test func windowKernelsGiveTheSameBitsOnOneAndTwoThreads() {
         let g = WindowGeometry(batch: 16, height: 12, width: 12, channels: 20, windowHeight: 5, windowWidth: 5,
-                               strideHeight: 1, strideWidth: 1, padding: .same)
+                               strideHeight: 1, strideWidth: 1, samePadding: true)
         let x = Self.random(g.inputCount, seed: 4)
         let (patches1, patches2) = Self.onOneAndTwoThreads { () -> [Float] in
             [Float](unsafeUninitializedCapacity: g.patchCount * g.patchSize) { p, n in
@@ -113,7 +140,7 @@ struct ParallelTests {
         }
         #expect(image1 == image2)
         let pool = WindowGeometry(batch: 16, height: 12, width: 12, channels: 20, windowHeight: 2, windowWidth: 2,
-                                  strideHeight: 2, strideWidth: 2, padding: .valid)
+                                  strideHeight: 2, strideWidth: 2, samePadding: false)
         let outCount = pool.batch * pool.outHeight * pool.outWidth * pool.channels
         let (max1, max2) = Self.onOneAndTwoThreads { () -> [Int32] in
             [Int32](unsafeUninitializedCapacity: outCount) { p, n in
@@ -126,7 +153,7 @@ struct ParallelTests {
     /// The chunked convolution and its two gradients, with 20 chunks in 7 groups of up to 3.
     @Test func convolutionKernelsGiveTheSameBitsOnOneAndTwoThreads() {
         let g = WindowGeometry(batch: 20, height: 30, width: 30, channels: 4, windowHeight: 5, windowWidth: 5,
-                               strideHeight: 1, strideWidth: 1, padding: .valid)
+                               strideHeight: 1, strideWidth: 1, samePadding: false)
         #expect(Convolution.chunks(g) == (images: 1, count: 20))
         let cout = 6, outCount = g.patchCount * cout
         let x = Self.random(g.inputCount, seed: 7), w = Self.random(g.patchSize * cout, seed: 8)

@@ -1,4 +1,5 @@
 import Testing
+import NTTKernels
 @testable import NeuralTangentTransfer
 
 /// Fast structured NTK vs the plain Jacobian contraction, on small random nets.

@@ -1,4 +1,5 @@
 import Testing
+import NTTKernels
 @testable import NeuralTangentTransfer
 
 struct MaskSelectionTests {

@@ -1,4 +1,5 @@
 import Testing
+import NTTKernels
 @testable import NeuralTangentTransfer
 
 /// The transfer loss gradient (which differentiates through the structured NTK) against central

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralTangentTransfer
+import NTTKernels
 
 extension Benchmark {
     static func random(_ shape: [Int], seed: UInt64 = 1) -> Tensor {

@@ -1,4 +1,5 @@
 import Foundation
+import NTTKernels
 import NTTLayers
 
 /// Seeded shuffled mini-batches, epoch after epoch: each epoch is a fresh permutation drawn

@@ -1,4 +1,5 @@
 import Foundation
+import NTTKernels
 import NTTLayers
 
 /// A dataset: training and test examples, standardised with the training set's statistics.

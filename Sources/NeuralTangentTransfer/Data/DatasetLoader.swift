@@ -1,4 +1,5 @@
 import Foundation
+import NTTKernels
 import NTTLayers
 
 /// Finds, reads and standardises a dataset or a label-free union of datasets.

@@ -1,4 +1,5 @@
 import Foundation
+import NTTKernels
 import NTTLayers
 
 /// Images [N, H, W, C] Float32 (standardised) and N integer labels, or no labels at all (a

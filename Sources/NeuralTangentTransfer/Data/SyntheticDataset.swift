@@ -1,4 +1,5 @@
 import Foundation
+import NTTKernels
 import NTTLayers
 
 /// A small learnable dataset for tests and demos: each class is a fixed random prototype image

@@ -1,3 +1,4 @@
+import NTTKernels
 import NTTLayers
 
 /// The empirical neural tangent kernel Θ(x₁, x₂) = J(x₁) J(x₂)ᵀ, computed exactly without

@@ -1,3 +1,4 @@
+import NTTKernels
 import NTTLayers
 #if canImport(Glibc)
 import Glibc

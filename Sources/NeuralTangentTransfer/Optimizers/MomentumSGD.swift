@@ -1,3 +1,4 @@
+import NTTKernels
 /// SGD with momentum: v ← μv + g, θ ← θ − ηv.
 public struct MomentumSGD: Sendable, Codable, Equatable {
     public var learningRate: Float

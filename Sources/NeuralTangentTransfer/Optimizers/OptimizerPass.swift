@@ -1,3 +1,4 @@
+import NTTKernels
 import NTTLayers
 
 /// The loop every optimiser runs: shape checks, one in-place pass per parameter tensor with the

@@ -1,3 +1,4 @@
+import NTTKernels
 import NTTLayers
 
 /// NTK-SAP (Wang, Chen, Sun & Zhu, ICLR 2023): prune to preserve the NTK's eigenspectrum,

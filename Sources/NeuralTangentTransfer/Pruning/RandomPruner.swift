@@ -1,3 +1,4 @@
+import NTTKernels
 import NTTLayers
 
 /// Random pruning: a uniformly random mask at exact density (per layer or overall), seeded.

@@ -1,0 +1,30 @@
+import NTTKernels
+
+/// The thread budget of a computation: how many threads its products, convolutions and other
+/// parallel kernels may run on.
+///
+/// The budget is task-local, like the tape's recording flag: it applies to the work done inside
+/// `withBudget` on the calling thread or task (and tasks it creates), and nowhere else — there
+/// is no process-wide setting. Results are the same bit for bit with any budget, since work is
+/// cut by its shape only. Without a budget, the number of online cores is used.
+///
+/// ```swift
+/// let kernel = Threads.withBudget(2) { EmpiricalNTK.compute(model: model, parameters: p, x1: a, x2: b) }
+/// ```
+public enum Threads {
+    /// The budget in effect here (≥ 1): the innermost `withBudget`'s, else the online cores.
+    public static var budget: Int { Parallel.threadBudget }
+
+    /// The number of online cores, the default budget.
+    public static var onlineCores: Int { Parallel.onlineCores }
+
+    /// Runs `body` with at most `threads` threads (clamped to ≥ 1) for its parallel kernels.
+    public static func withBudget<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        try Parallel.$threadBudget.withValue(max(1, threads), operation: body)
+    }
+
+    /// Runs `body` with at most `threads` threads (clamped to ≥ 1) for its parallel kernels.
+    public static func withBudget<R>(_ threads: Int, _ body: () async throws -> R) async rethrows -> R {
+        try await Parallel.$threadBudget.withValue(max(1, threads), operation: body)
+    }
+}
