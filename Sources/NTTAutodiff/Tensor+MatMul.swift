@@ -31,22 +31,11 @@ extension Tensor {
     /// batch); nil for an operand that is not tracked.
     static func productPullback(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, _ g: Tensor,
                                 _ product: (Tensor, Bool, Tensor, Bool) -> Tensor) -> [Tensor?] {
-        let ga: Tensor? = a.node == nil ? nil : {
-            switch (transposeA, transposeB) {
-            case (false, false): return product(g, false, b, true)
-            case (true, false): return product(b, false, g, true)
-            case (false, true): return product(g, false, b, false)
-            case (true, true): return product(b, true, g, true)
-            }
-        }()
-        let gb: Tensor? = b.node == nil ? nil : {
-            switch (transposeA, transposeB) {
-            case (false, false): return product(a, true, g, false)
-            case (true, false): return product(a, false, g, false)
-            case (false, true): return product(g, true, a, false)
-            case (true, true): return product(g, true, a, true)
-            }
-        }()
+        // Ā = g·op(B)ᵀ, transposed when A entered transposed; B̄ = op(A)ᵀ·g, likewise.
+        let ga: Tensor? = a.node == nil ? nil
+            : (transposeA ? product(b, transposeB, g, true) : product(g, false, b, !transposeB))
+        let gb: Tensor? = b.node == nil ? nil
+            : (transposeB ? product(g, true, a, transposeA) : product(a, !transposeA, g, false))
         return [ga, gb]
     }
 }

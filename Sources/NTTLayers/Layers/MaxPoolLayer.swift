@@ -3,21 +3,10 @@ import NTTKernels
 /// Max over NHWC windows; the derivative goes to the first maximal element of each window in
 /// row-major order (as XLA), so the traced pass keeps the argmax positions and the cotangent
 /// push scatters each row (sample, output) through its sample's positions.
-package struct MaxPoolLayer: LayerRule {
-    package var window: Window
-    package var stride: Window
-    package var padding: Padding
+package struct MaxPoolLayer: PoolingLayer {
+    package var pooling: PoolingWindow
 
-    package init(window: Window, stride: Window, padding: Padding) {
-        self.window = window; self.stride = stride; self.padding = padding
-    }
-
-    package func outputShape(forInput shape: [Int]) throws(ModelSpecError) -> [Int] {
-        let g = try WindowGeometry.checked(perSample: shape, window: window, stride: stride, padding: padding)
-        return [g.outHeight, g.outWidth, shape[2]]
-    }
-
-    package func parameterShapes(forInput shape: [Int]) -> (weight: [Int], bias: [Int])? { nil }
+    package init(pooling: PoolingWindow) { self.pooling = pooling }
 
     /// relu then max-pool equals max-pool then relu, in value and in derivative: both are exact
     /// and relu is monotone, so the window's first maximum is the same element whenever it is
@@ -26,11 +15,11 @@ package struct MaxPoolLayer: LayerRule {
     package var commutesWithReLU: Bool { true }
 
     package func apply(_ x: Tensor, parameters: LayerParameters?, position: Int, dropoutSeed: UInt64?) -> Tensor {
-        x.maxPool(WindowGeometry(input: x.shape, window: window, stride: stride, padding: padding)).value
+        x.maxPool(pooling.geometry(x.shape)).value
     }
 
     package func tracedApply(_ x: Tensor, parameters: LayerParameters?) -> (output: Tensor, trace: any LayerTrace) {
-        let g = WindowGeometry(input: x.shape, window: window, stride: stride, padding: padding)
+        let g = pooling.geometry(x.shape)
         let (pooled, indices) = x.maxPool(g)
         return (pooled, Trace(indices: indices, inputShape: x.shape))
     }

@@ -1,0 +1,38 @@
+import NTTAutodiff
+import NTTKernels
+
+/// The window, stride and padding of a pooling layer, and what they give: the output shape
+/// (checked) and the geometry of a batch.
+package struct PoolingWindow: Sendable, Hashable {
+    package var window: Window
+    package var stride: Window
+    package var padding: Padding
+
+    package func outputShape(forInput shape: [Int]) throws(ModelSpecError) -> [Int] {
+        let g = try WindowGeometry.checked(perSample: shape, window: window, stride: stride, padding: padding)
+        return [g.outHeight, g.outWidth, shape[2]]
+    }
+
+    /// The geometry of a batch `input` [N, H, W, C].
+    package func geometry(_ input: [Int]) -> WindowGeometry {
+        WindowGeometry(input: input, window: window, stride: stride, padding: padding)
+    }
+}
+
+/// A pooling layer: no parameters, and its output shape comes from its `PoolingWindow`.
+package protocol PoolingLayer: LayerRule {
+    var pooling: PoolingWindow { get }
+    init(pooling: PoolingWindow)
+}
+
+extension PoolingLayer {
+    package init(window: Window, stride: Window, padding: Padding) {
+        self.init(pooling: PoolingWindow(window: window, stride: stride, padding: padding))
+    }
+
+    package func outputShape(forInput shape: [Int]) throws(ModelSpecError) -> [Int] {
+        try pooling.outputShape(forInput: shape)
+    }
+
+    package func parameterShapes(forInput shape: [Int]) -> (weight: [Int], bias: [Int])? { nil }
+}
