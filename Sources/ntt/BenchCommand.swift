@@ -10,7 +10,8 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-    @Option(help: "Minimum timed repetitions per benchmark (after ≥ 0.3 s of warm-up; at least 1 s is timed).") var repeats = 10
+    @Option(help: "Minimum timed repetitions per benchmark (after ≥ 0.3 s of warm-up; at least 1 s is timed).")
+    var repeats = 10
     @Option(help: "Only benchmarks whose name contains this text.") var filter: String?
 
     func run() throws {
@@ -20,14 +21,15 @@ struct BenchCommand: ParsableCommand {
             try selected.map { b in
                 let r = try b.measure(repeats: repeats)
                 if !json {
-                    print(b.name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%10.3f ms", r.medianMs)
+                    print(b.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+                          + String(format: "%10.3f ms", r.medianMs)
                           + (r.gflops.map { String(format: "  %7.1f GFLOP/s", $0) } ?? ""))
                 }
                 return r
             }
         }
-        let report = Benchmark.Report(benchmarks: results, threads: compute.budget, peakMemoryMb: Benchmark.peakMemoryMB(),
-                                      tool: "ntt \(NTTVersion.current)")
+        let report = Benchmark.Report(benchmarks: results, threads: compute.budget,
+                                      peakMemoryMb: Benchmark.peakMemoryMB(), tool: "ntt \(NTTVersion.current)")
         if json {
             print(String(decoding: try RunJSON.lineEncoder.encode(report), as: UTF8.self))
         } else if let peak = report.peakMemoryMb {

@@ -4,12 +4,14 @@ import NTTRuns
 
 /// Options every compute command shares.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "Threads for products and other parallel kernels (default: $OPENBLAS_NUM_THREADS, else the number of cores).")
+    @Option(help: ArgumentHelp("Threads for products and other parallel kernels "
+                               + "(default: $OPENBLAS_NUM_THREADS, else the number of cores)."))
     var threads: Int?
 
     /// The thread budget: --threads, else $OPENBLAS_NUM_THREADS, else the number of cores.
     var budget: Int {
-        threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil }
+        threads ?? ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap { Int($0) }
+            .flatMap { $0 >= 1 ? $0 : nil }
             ?? ProcessInfo.processInfo.activeProcessorCount
     }
 

@@ -7,7 +7,8 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(DatasetName.helpText))
     var dataset: String = DatasetName.fashionMNIST.rawValue
 
-    @Option(help: "Folder with the dataset's files (default for fashion-mnist: \(DatasetName.fashionMNISTSystemDirectory)).")
+    @Option(help: ArgumentHelp("Folder with the dataset's files "
+                               + "(default for fashion-mnist: \(DatasetName.fashionMNISTSystemDirectory))."))
     var dataDir: String?
 
     /// The dataset, for training (labelled) or for the transfer (a `+` union of datasets allowed).

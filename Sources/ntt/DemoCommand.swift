@@ -49,7 +49,8 @@ struct DemoCommand: ParsableCommand {
                     bar?.update(p.iteration, status: String(format: "ntk %.4g", p.ntkDistance))
                 case .training(let name, let p):
                     if bar == nil { bar = ProgressBar(total: p.total, label: name) }
-                    bar?.update(p.iteration, status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? "")
+                    bar?.update(p.iteration,
+                                status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? "")
                 case .finished:
                     bar?.finish()
                     bar = nil

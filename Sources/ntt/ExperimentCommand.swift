@@ -20,11 +20,14 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Experiment folder.") var out: String
     @Option(help: "JSON file with the grid (keys as in experiment.json; not combined with the grid flags below).")
     var config: String?
-    @Option(parsing: .upToNextOption, help: "Models: built-in names or specs (default: lenet-300-100).") var models: [String] = []
+    @Option(parsing: .upToNextOption, help: "Models: built-in names or specs (default: lenet-300-100).")
+    var models: [String] = []
     @Option(parsing: .upToNextOption, help: "Datasets (default: fashion-mnist).") var datasets: [String] = []
-    @Option(help: "Data folder for every dataset in the grid (or use data_directories in --config).") var dataDir: String?
+    @Option(help: "Data folder for every dataset in the grid (or use data_directories in --config).")
+    var dataDir: String?
     @Option(parsing: .upToNextOption, help: "Densities (default: 0.01 0.03 0.1).") var densities: [Double] = []
-    @Option(parsing: .upToNextOption, help: "Initialisations: \(InitializationMethod.names) (default: ntt random snip dense).")
+    @Option(parsing: .upToNextOption,
+            help: "Initialisations: \(InitializationMethod.names) (default: ntt random snip dense).")
     var initializations: [InitializationMethod] = []
     @Option(parsing: .upToNextOption, help: "Seeds (default: 0 1 2).") var seeds: [UInt64] = []
     @Option(help: "Pruning scope: layerwise or global (default: layerwise).") var prune: PruningScope?
@@ -40,8 +43,8 @@ struct ExperimentCommand: ParsableCommand {
 
     var gridFlagsGiven: Bool {
         !models.isEmpty || !datasets.isEmpty || dataDir != nil || !densities.isEmpty || !initializations.isEmpty
-            || !seeds.isEmpty || prune != nil || transferEpochs != nil || transferIterations != nil || trainEpochs != nil
-            || trainIterations != nil || evaluateEvery != nil
+            || !seeds.isEmpty || prune != nil || transferEpochs != nil || transferIterations != nil
+            || trainEpochs != nil || trainIterations != nil || evaluateEvery != nil
     }
 
     /// The grid from --config or the flags (defaults for what is not given); nil to continue the stored one.
@@ -97,7 +100,8 @@ struct ExperimentCommand: ParsableCommand {
             return
         }
         let stop = SignalHandlers.install()
-        let outcome = try experiment.run(jobs: jobs, threads: compute.budget, executable: Self.executablePath, stop: stop) {
+        let outcome = try experiment.run(jobs: jobs, threads: compute.budget, executable: Self.executablePath,
+                                         stop: stop) {
             FileHandle.standardOutput.write(Data(($0 + "\n").utf8))  // now, not when a pipe's buffer fills
         }
         print(outcome.report.accuracyTable())
@@ -107,7 +111,8 @@ struct ExperimentCommand: ParsableCommand {
             throw ExitCode(130)
         }
         if outcome.failures > 0 {
-            throw NTTError("\(outcome.failures) cell(s) failed; see the logs in \(experiment.layout.logs.path); re-run to retry them")
+            throw NTTError("\(outcome.failures) cell(s) failed; see the logs in \(experiment.layout.logs.path); "
+                           + "re-run to retry them")
         }
     }
 

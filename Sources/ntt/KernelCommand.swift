@@ -15,7 +15,8 @@ struct KernelCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
-    @Option(help: "A safetensors checkpoint (student.safetensors, teacher.safetensors, model.safetensors, …) or a run folder.")
+    @Option(help: ArgumentHelp("A safetensors checkpoint (student.safetensors, teacher.safetensors, "
+                               + "model.safetensors, …) or a run folder."))
     var checkpoint: String
     @Option(help: "Model (default: the one recorded in the checkpoint).") var model: String?
     @Option(help: "Number of inputs.") var count = 64

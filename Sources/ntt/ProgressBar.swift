@@ -30,10 +30,13 @@ final class ProgressBar {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : .nan
         let fraction = Double(done) / Double(total)
-        let text = "\(label) \(done)/\(total) \(String(format: "%.1f", rate)) it/s ETA \(TimeText.clock(eta))\(status.isEmpty ? "" : " " + status)"
+        let rateText = String(format: "%.1f", rate)
+        let statusSuffix = status.isEmpty ? "" : " " + status
+        let text = "\(label) \(done)/\(total) \(rateText) it/s ETA \(TimeText.clock(eta))\(statusSuffix)"
         if isTerminal {
             let width = 24, filled = Int(fraction * Double(width))
-            return "\r\u{1B}[2K[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "] " + text
+            return "\r\u{1B}[2K[" + String(repeating: "█", count: filled)
+                + String(repeating: "·", count: width - filled) + "] " + text
         }
         return String(format: "%3.0f%% ", fraction * 100) + text + "\n"
     }

@@ -5,7 +5,8 @@ import NTTRuns
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Aggregate an experiment's finished cells into report.md, report.html, figures/, results.csv and results.json.",
+        abstract: "Aggregate an experiment's finished cells into report.md, report.html, figures/, "
+            + "results.csv and results.json.",
         discussion: """
         Reads every cells/**/done.json under DIR, so cells run on other machines (copied or on a \
         shared file system) are included; unfinished cells are ignored. Safe to run while the \

@@ -4,7 +4,8 @@ import NTTRuns
 
 /// The transfer's settings as flags (one place that turns flags into a `TransferConfig`).
 struct TransferOptions: ParsableArguments {
-    @Option(help: "Model: \(ModelSpec.builtinNames.joined(separator: ", ")), or a spec such as 'dense(300),relu,dense(10)'.")
+    @Option(help: ArgumentHelp("Model: \(ModelSpec.builtinNames.joined(separator: ", ")), "
+                               + "or a spec such as 'dense(300),relu,dense(10)'."))
     var model = "lenet-300-100"
     @Option(help: "Fraction of weights kept, in (0, 1].") var density = 0.03
     @Option(help: "Random seed (teacher init, data order, splits).") var seed: UInt64 = 0

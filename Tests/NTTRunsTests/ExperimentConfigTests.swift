@@ -20,7 +20,8 @@ struct ExperimentGridTests {
         #expect(cells.count == 2 * 2 * (2 + 2 + 2 + 1))
         #expect(Set(cells).count == cells.count && Set(cells.map(\.id)).count == cells.count)
         let firstTrain = cells.firstIndex { $0.kind == .train }!
-        #expect(cells[..<firstTrain].allSatisfy { $0.kind == .transfer } && cells[firstTrain...].allSatisfy { $0.kind == .train })
+        #expect(cells[..<firstTrain].allSatisfy { $0.kind == .transfer }
+                && cells[firstTrain...].allSatisfy { $0.kind == .train })
         #expect(cells.filter { $0.initialization.isDense }.allSatisfy { $0.density == 1 })
         // Every ntt training cell depends on a transfer cell of the grid with the same settings; others on nothing.
         for c in cells where c.kind == .train {
@@ -34,7 +35,8 @@ struct ExperimentGridTests {
     }
 
     @Test func idsArePathSafeAndDistinguishSpecs() {
-        let a = ExperimentCell(kind: .train, model: "dense(32),relu,dense(10)", dataset: "synthetic", density: 0.03, initialization: .pruning(.snip), seed: 2)
+        let a = ExperimentCell(kind: .train, model: "dense(32),relu,dense(10)", dataset: "synthetic", density: 0.03,
+                               initialization: .pruning(.snip), seed: 2)
         #expect(a.id.hasSuffix("/synthetic/train-snip-d0.03-s2"))
         let folder = a.id.split(separator: "/").first!
         #expect(folder.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
@@ -43,18 +45,21 @@ struct ExperimentGridTests {
         #expect(a.id != b.id)
         b.model = "lenet5-caffe"
         #expect(b.id == "lenet5-caffe/synthetic/train-snip-d0.03-s2")
-        let dense = ExperimentCell(kind: .train, model: "lenet5-caffe", dataset: "mnist", density: 1, initialization: .pruning(.dense), seed: 0)
+        let dense = ExperimentCell(kind: .train, model: "lenet5-caffe", dataset: "mnist", density: 1,
+                                   initialization: .pruning(.dense), seed: 0)
         #expect(dense.id == "lenet5-caffe/mnist/train-dense-s0")
     }
 
     func write(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("experiment-\(UUID().uuidString).json").path
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("experiment-\(UUID().uuidString).json").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
     @Test func configFileTakesDefaultsForMissingKeys() throws {
-        let path = try write(#"{"densities": [0.05], "seeds": [7], "train_iterations": 30, "data_directories": {"mnist": "/data/mnist"}}"#)
+        let path = try write(#"{"densities": [0.05], "seeds": [7], "train_iterations": 30,"#
+                             + #" "data_directories": {"mnist": "/data/mnist"}}"#)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let c = try ExperimentConfig.load(path)
         #expect(c.densities == [0.05] && c.seeds == [7] && c.trainIterations == 30 && c.models == ["lenet-300-100"])

@@ -14,10 +14,12 @@ struct SVGPlotTests {
     @Test func rendersWellFormedSVGWithLabelsAndLegend() {
         var plot = SVGPlot(title: "A <title> & more", xLabel: "density", yLabel: "accuracy (%)", xLog: true)
         plot.series = [.init(name: "ntt", points: [.init(x: 0.01, y: 80, error: 1), .init(x: 0.1, y: 88, error: 0.5)]),
-                       .init(name: "dense", points: [.init(x: 0.01, y: 89), .init(x: 0.1, y: 89)], dashed: true, markers: false)]
+                       .init(name: "dense", points: [.init(x: 0.01, y: 89), .init(x: 0.1, y: 89)],
+                             dashed: true, markers: false)]
         let svg = plot.render()
         #expect(Self.isWellFormedXML(svg))
-        #expect(svg.contains("A &lt;title&gt; &amp; more") && svg.contains(">density<") && svg.contains(">accuracy (%)<"))
+        #expect(svg.contains("A &lt;title&gt; &amp; more") && svg.contains(">density<")
+                && svg.contains(">accuracy (%)<"))
         #expect(svg.contains(">ntt<") && svg.contains(">dense<") && svg.contains("stroke-dasharray"))
         // Two series: two polylines; two error bars; markers only on the first.
         #expect(svg.components(separatedBy: "<polyline").count == 3)
@@ -36,7 +38,8 @@ struct SVGPlotTests {
         let wide = SVGPlot.Axis(low: 3, high: 5000, log: true)
         #expect(wide.ticks == [10, 100, 1000])
         #expect(abs(log.fraction(0.01) - (1 - log.fraction(0.1))) < 1e-12)  // symmetric padding
-        #expect(SVGPlot.Axis.label(0.030000000001) == "0.03" && SVGPlot.Axis.label(2e-5) == "2e-05" && SVGPlot.Axis.label(100) == "100")
+        #expect(SVGPlot.Axis.label(0.030000000001) == "0.03" && SVGPlot.Axis.label(2e-5) == "2e-05"
+                && SVGPlot.Axis.label(100) == "100")
     }
 }
 
@@ -56,34 +59,44 @@ struct ExperimentReportTests {
         func finish(_ cell: ExperimentCell, accuracy: Double?, curve: [(Int, Double)]) throws {
             let folder = layout.folder(cell)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            var r = CellResult(cell: cell, iterations: curve.last?.0 ?? 0, seconds: 2, keptPerLayer: [3, 1], weightsPerLayer: [30, 10])
+            var r = CellResult(cell: cell, iterations: curve.last?.0 ?? 0, seconds: 2, keptPerLayer: [3, 1],
+                               weightsPerLayer: [30, 10])
             var lines = Data()
             if cell.kind == .train {
                 r.testAccuracy = accuracy; r.trainAccuracy = accuracy
                 for (i, (t, a)) in curve.enumerated() {
-                    lines.append(try RunJSON.line(TrainRecord(iteration: t, epoch: 0, loss: 1, trainAccuracy: a, testAccuracy: a, final: i == curve.count - 1)))
+                    lines.append(try RunJSON.line(TrainRecord(iteration: t, epoch: 0, loss: 1, trainAccuracy: a,
+                                                              testAccuracy: a, final: i == curve.count - 1)))
                 }
             } else {
                 r.ntkDistanceBefore = curve.first?.1; r.ntkDistanceAfter = curve.last?.1
                 r.targetDistanceBefore = 1; r.targetDistanceAfter = 0.5
-                for (t, d) in curve { lines.append(try RunJSON.line(TransferRecord(iteration: t, transferLoss: d, ntkDistance: d, targetDistance: 1, l2: 0))) }
+                for (t, d) in curve {
+                    lines.append(try RunJSON.line(TransferRecord(iteration: t, transferLoss: d, ntkDistance: d,
+                                                                 targetDistance: 1, l2: 0)))
+                }
             }
             try lines.write(to: folder.appendingPathComponent("metrics.jsonl"))
             try RunFolder(folder).writeDone(r)
         }
         let model = "lenet-300-100", data = "synthetic"
         for seed: UInt64 in [0, 1] {
-            try finish(ExperimentCell(kind: .transfer, model: model, dataset: data, density: 0.1, initialization: .ntt, seed: seed),
+            try finish(ExperimentCell(kind: .transfer, model: model, dataset: data, density: 0.1,
+                                      initialization: .ntt, seed: seed),
                        accuracy: nil, curve: [(0, 100), (100, 10)])
-            try finish(ExperimentCell(kind: .train, model: model, dataset: data, density: 0.1, initialization: .ntt, seed: seed),
+            try finish(ExperimentCell(kind: .train, model: model, dataset: data, density: 0.1,
+                                      initialization: .ntt, seed: seed),
                        accuracy: seed == 0 ? 0.8 : 0.9, curve: [(50, 0.5), (100, 0.7)])
-            try finish(ExperimentCell(kind: .train, model: model, dataset: data, density: 0.1, initialization: .pruning(.random), seed: seed),
+            try finish(ExperimentCell(kind: .train, model: model, dataset: data, density: 0.1,
+                                      initialization: .pruning(.random), seed: seed),
                        accuracy: 0.6, curve: [(50, 0.4), (100, 0.6)])
-            try finish(ExperimentCell(kind: .train, model: model, dataset: data, density: 1, initialization: .pruning(.dense), seed: seed),
+            try finish(ExperimentCell(kind: .train, model: model, dataset: data, density: 1,
+                                      initialization: .pruning(.dense), seed: seed),
                        accuracy: 0.95, curve: [(50, 0.9), (100, 0.95)])
         }
         // Unfinished: a folder without done.json is ignored.
-        let unfinished = ExperimentCell(kind: .train, model: model, dataset: data, density: 0.1, initialization: .pruning(.snip), seed: 0)
+        let unfinished = ExperimentCell(kind: .train, model: model, dataset: data, density: 0.1,
+                                        initialization: .pruning(.snip), seed: 0)
         try FileManager.default.createDirectory(at: layout.folder(unfinished), withIntermediateDirectories: true)
         return root
     }
@@ -94,24 +107,30 @@ struct ExperimentReportTests {
         let report = try ExperimentReport(root: root)
         #expect(report.trains.count == 6 && report.transfers.count == 2)
         let ntt = report.summaries.first { $0.initialization == .ntt }!
-        #expect(ntt.seeds == 2 && abs(ntt.testAccuracyMean - 0.85) < 1e-12 && abs(ntt.testAccuracyStd - 0.0707106781) < 1e-8)
+        #expect(ntt.seeds == 2 && abs(ntt.testAccuracyMean - 0.85) < 1e-12
+                && abs(ntt.testAccuracyStd - 0.0707106781) < 1e-8)
         #expect(report.summaries.map(\.initialization.name) == ["ntt", "random", "dense"])
         let table = report.accuracyTable()
-        #expect(table.contains("| ntt | 85.00 ± 7.07 (2) |") && table.contains("| dense (d = 1) | 95.00 ± 0.00 (2) |"))
+        #expect(table.contains("| ntt | 85.00 ± 7.07 (2) |")
+                && table.contains("| dense (d = 1) | 95.00 ± 0.00 (2) |"))
 
         try report.write()
         for file in ["report.md", "report.html", "results.csv", "results.json", "figures/accuracy-vs-density.svg",
                      "figures/accuracy-vs-iteration-d0.1.svg", "figures/transfer-distances.svg"] {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file)")
         }
-        let csv = try String(contentsOf: root.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
+        let csv = try String(contentsOf: root.appendingPathComponent("results.csv"), encoding: .utf8)
+            .split(separator: "\n")
         #expect(csv.count == 7 && csv[0].hasPrefix("model,dataset,initialization,density,seed,test_accuracy"))
         #expect(csv.contains { $0.hasPrefix("lenet-300-100,synthetic,ntt,0.1,0,0.8,") })
         let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(html.components(separatedBy: "<svg").count == 4 && html.contains("<table>") && !html.contains("src=\"http"))
+        #expect(html.components(separatedBy: "<svg").count == 4 && html.contains("<table>")
+                && !html.contains("src=\"http"))
         let md = try String(contentsOf: root.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(md.contains("100 → 10 (10.0× lower)") && md.contains("![") && md.contains("| 0.1 | ntt, random | 3/30, 1/10 |"))
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("results.json"))) as! [String: Any]
+        #expect(md.contains("100 → 10 (10.0× lower)") && md.contains("![")
+                && md.contains("| 0.1 | ntt, random | 3/30, 1/10 |"))
+        let jsonData = try Data(contentsOf: root.appendingPathComponent("results.json"))
+        let json = try JSONSerialization.jsonObject(with: jsonData) as! [String: Any]
         #expect((json["train"] as! [Any]).count == 6 && (json["summary"] as! [Any]).count == 3)
     }
 }

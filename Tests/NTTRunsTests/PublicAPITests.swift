@@ -45,8 +45,10 @@ struct PublicAPITests {
         let student = try ModelCheckpoint.load(transferFolder.file(TransferRun.studentName).path, model: transfer.model)
         #expect(saved.masks!.map(\.scalars) == student.masks!.map(\.scalars))
         // config.json is one flat object in the snake_case convention, recording the typed initialisation.
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: trainFolder.file("config.json"))) as! [String: Any]
+        let configData = try Data(contentsOf: trainFolder.file("config.json"))
+        let config = try JSONSerialization.jsonObject(with: configData) as! [String: Any]
         #expect((config["initialization"] as? [String: String])?["transfer_run"] == transferFolder.path)
-        #expect(config["evaluate_every"] as? Int == 100 && config["kept_per_layer"] != nil && config["tool_version"] != nil)
+        #expect(config["evaluate_every"] as? Int == 100 && config["kept_per_layer"] != nil
+                && config["tool_version"] != nil)
     }
 }

@@ -11,17 +11,20 @@ struct TrainerTests {
         return SyntheticDataset.make(o)
     }()
 
-    static func setup(density: Double = 0.3, configure: (inout TrainConfig) -> Void = { _ in }) throws -> (Trainer, SparseInitialization) {
+    static func setup(density: Double = 0.3,
+                      configure: (inout TrainConfig) -> Void = { _ in }) throws -> (Trainer, SparseInitialization) {
         var c = TrainConfig()
         c.model = "dense(24),relu,dense(10)"; c.dataset = "synthetic"; c.iterations = 300; c.evaluateEvery = 120
         configure(&c)
         let model = try Model(spec: ModelSpec.resolve(c.model, classes: 10), imageShape: [6, 6, 1])
-        let sparse = try PruningMethod.random.initialize(model: model, density: density, scope: .layerwise, seed: 4, batch: nil)
+        let sparse = try PruningMethod.random.initialize(model: model, density: density, scope: .layerwise, seed: 4,
+                                                         batch: nil)
         return (try Trainer(config: c, model: model, dataset: dataset), sparse)
     }
 
     /// Trains and writes what a training run writes (metrics, then the model), as `TrainingRun` does.
-    static func run(_ trainer: Trainer, parameters: [LayerParameters], masks: [Tensor], into dir: URL) throws -> TrainRecord {
+    static func run(_ trainer: Trainer, parameters: [LayerParameters], masks: [Tensor],
+                    into dir: URL) throws -> TrainRecord {
         var records: [TrainRecord] = []
         let result = try trainer.run(parameters: parameters, masks: masks, record: { records.append($0) })
         let folder = RunFolder(dir)
@@ -44,7 +47,8 @@ struct TrainerTests {
         let before = trainer.accuracy(sparse.parameters, masks: sparse.masks, on: Self.dataset.test)
         let final = try Self.run(trainer, parameters: sparse.parameters, masks: sparse.masks, into: dir)
         #expect(final.final && final.iteration == 300)
-        #expect(final.testAccuracy > 0.6 && final.testAccuracy > before + 0.2, "accuracy \(before) → \(final.testAccuracy)")
+        #expect(final.testAccuracy > 0.6 && final.testAccuracy > before + 0.2,
+                "accuracy \(before) → \(final.testAccuracy)")
         let saved = try ModelCheckpoint.load(dir.appendingPathComponent("model.safetensors").path, model: trainer.model)
         for (p, m) in zip(saved.parameters, saved.masks!) {
             #expect(zip(p.weight.scalars, m.scalars).allSatisfy { $1 == 1 || $0 == 0 }, "a pruned weight moved")
@@ -55,7 +59,8 @@ struct TrainerTests {
         let records = try RunFolder(dir).readMetrics(TrainRecord.self)
         #expect(records.map(\.iteration) == [120, 240, 300] && records.map(\.final) == [false, false, true])
         #expect(records.last == final)
-        #expect(abs(trainer.accuracy(saved.parameters, masks: saved.masks!, on: Self.dataset.test) - final.testAccuracy) < 1e-12)
+        #expect(abs(trainer.accuracy(saved.parameters, masks: saved.masks!, on: Self.dataset.test) - final.testAccuracy)
+                < 1e-12)
     }
 
     @Test func sameSeedSameBytes() throws {
@@ -66,7 +71,8 @@ struct TrainerTests {
             _ = try Self.run(trainer, parameters: sparse.parameters, masks: sparse.masks, into: dir)
         }
         for file in ["model.safetensors", "metrics.jsonl"] {
-            #expect(FileManager.default.contents(atPath: a.appendingPathComponent(file).path) == FileManager.default.contents(atPath: b.appendingPathComponent(file).path))
+            #expect(FileManager.default.contents(atPath: a.appendingPathComponent(file).path)
+                    == FileManager.default.contents(atPath: b.appendingPathComponent(file).path))
         }
     }
 
@@ -74,7 +80,9 @@ struct TrainerTests {
         let (trainer, sparse) = try Self.setup(density: 1) { $0.optimizer = .sgd; $0.learningRate = 1e6 }
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect { try Self.run(trainer, parameters: sparse.parameters, masks: sparse.masks, into: dir) } throws: { error in
+        #expect {
+            try Self.run(trainer, parameters: sparse.parameters, masks: sparse.masks, into: dir)
+        } throws: { error in
             let d = "\(error)"
             return d.contains("at iteration") && d.contains("--lr")
         }
@@ -85,10 +93,13 @@ struct TrainerTests {
         var c = TrainConfig()
         c.learningRate = 1
         c.schedule = .cosine
-        #expect(c.learningRate(at: 0, of: 100) == 1 && abs(c.learningRate(at: 50, of: 100) - 0.5) < 1e-6 && c.learningRate(at: 99, of: 100) < 0.01)
+        #expect(c.learningRate(at: 0, of: 100) == 1 && abs(c.learningRate(at: 50, of: 100) - 0.5) < 1e-6
+                && c.learningRate(at: 99, of: 100) < 0.01)
         c.schedule = .step
-        #expect(c.learningRate(at: 0, of: 90) == 1 && abs(c.learningRate(at: 30, of: 90) - 0.1) < 1e-7 && abs(c.learningRate(at: 89, of: 90) - 0.01) < 1e-8)
-        for (change, flag) in [({ (c: inout TrainConfig) in c.learningRate = -1 }, "--lr"), ({ $0.momentum = 1 }, "--momentum"),
+        #expect(c.learningRate(at: 0, of: 90) == 1 && abs(c.learningRate(at: 30, of: 90) - 0.1) < 1e-7
+                && abs(c.learningRate(at: 89, of: 90) - 0.01) < 1e-8)
+        for (change, flag) in [({ (c: inout TrainConfig) in c.learningRate = -1 }, "--lr"),
+                               ({ $0.momentum = 1 }, "--momentum"),
                                ({ $0.evaluateEvery = 0 }, "--evaluate-every"), ({ $0.density = 0 }, "--density")] {
             var bad = TrainConfig()
             change(&bad)
@@ -101,8 +112,11 @@ struct TrainerTests {
     /// textbook update. A large λ makes a wrong penalty gradient visible.
     @Test func stepMatchesTheGradientOfTheFullLossAndKeepsPrunedWeightsAtZero() throws {
         let model = try Model(spec: ModelSpec.resolve("dense(12),relu,dense(10)", classes: 10), imageShape: [6, 6, 1])
-        let sparse = try PruningMethod.random.initialize(model: model, density: 0.4, scope: .layerwise, seed: 3, batch: nil)
-        let start = zip(sparse.parameters, sparse.masks).map { p, m in LayerParameters(weight: p.weight * m, bias: p.bias) }
+        let sparse = try PruningMethod.random.initialize(model: model, density: 0.4, scope: .layerwise, seed: 3,
+                                                         batch: nil)
+        let start = zip(sparse.parameters, sparse.masks).map { p, m in
+            LayerParameters(weight: p.weight * m, bias: p.bias)
+        }
         let (images, labels) = Self.dataset.train.batch(Array(0..<16))
         let x = model.prepare(images), y = Tensor.oneHot(labels, classes: 10)
         let (lambda, eta): (Float, Float) = (0.05, 0.1)
@@ -110,14 +124,16 @@ struct TrainerTests {
         let (reference, grads) = valueAndGradient(at: start.map(\.weight) + start.map(\.bias)) { v in
             let p = (0..<layers).map { LayerParameters(weight: v[$0], bias: v[layers + $0]) }
             let ce = Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: sparse.masks, to: x), labels: y)
-            return ce + lambda * Model.effectiveWeights(p, masks: sparse.masks).map { $0.squared().sum() }.reduce(Tensor(0), +)
+            return ce + lambda * Model.effectiveWeights(p, masks: sparse.masks).map { $0.squared().sum() }
+                .reduce(Tensor(0), +)
         }
         let flat = start.map(\.weight) + start.map(\.bias)
         for kind in TrainConfig.OptimizerKind.allCases {
             var params = start
             var step = TrainingStep(model: model, weightDecay: lambda, optimizer: kind, learningRate: eta, momentum: 0)
             let loss = step(&params, masks: sparse.masks, x: x, labels: y)
-            #expect(abs(loss - reference.scalar) < 1e-5 * abs(reference.scalar), "\(kind): loss \(loss) vs \(reference.scalar)")
+            #expect(abs(loss - reference.scalar) < 1e-5 * abs(reference.scalar),
+                    "\(kind): loss \(loss) vs \(reference.scalar)")
             // Expected parameters: plain SGD, or Adam's first step (m̂ = g, v̂ = g²: θ − η·g/(|g| + ε)).
             let expected: [[Float]] = zip(flat, grads).map { p, g in
                 zip(p.scalars, g.scalars).map { w, gi in kind == .sgd ? w - eta * gi : w - eta * gi / (abs(gi) + 1e-8) }
@@ -127,7 +143,8 @@ struct TrainerTests {
                 #expect(zip(e, a).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) }, "\(kind): tensor \(t) differs")
             }
             for (p, m) in zip(params, sparse.masks) {
-                #expect(zip(p.weight.scalars, m.scalars).allSatisfy { $1 == 1 || $0 == 0 }, "\(kind): a pruned weight moved")
+                #expect(zip(p.weight.scalars, m.scalars).allSatisfy { $1 == 1 || $0 == 0 },
+                        "\(kind): a pruned weight moved")
             }
         }
     }
@@ -138,7 +155,9 @@ struct TrainerTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         var masks = sparse.masks
         masks[1] = masks[1] * 0.5
-        #expect { try Self.run(trainer, parameters: sparse.parameters, masks: masks, into: dir) } throws: { "\($0)".contains("mask of layer 1") }
+        #expect { try Self.run(trainer, parameters: sparse.parameters, masks: masks, into: dir) } throws: {
+            "\($0)".contains("mask of layer 1")
+        }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("metrics.jsonl").path))
     }
 }

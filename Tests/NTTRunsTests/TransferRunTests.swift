@@ -31,14 +31,17 @@ struct TransferRunTests {
         return url
     }
 
-    static let outputs = ["config.json", "metrics.jsonl", "student.safetensors", "teacher.safetensors", "probe.safetensors"]
+    static let outputs = ["config.json", "metrics.jsonl", "student.safetensors", "teacher.safetensors",
+                          "probe.safetensors"]
 
     @Test func writesRecordsAndFiles() throws {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try TransferRun(config: Self.config(), dataset: Self.dataset(), folder: RunFolder(dir))
         #expect(try run.run() == .finished)
-        for f in Self.outputs { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)") }
+        for f in Self.outputs {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)")
+        }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint.safetensors").path))
         let records = try RunFolder(dir).readMetrics(TransferRecord.self)
         #expect(records.map(\.iteration) == [0, 10, 20, 25])
@@ -55,15 +58,22 @@ struct TransferRunTests {
         let probe = try SafeTensors.read(dir.appendingPathComponent("probe.safetensors").path).tensors["x"]!
         let teacherFile = try SafeTensors.read(dir.appendingPathComponent("teacher.safetensors").path)
         let model = run.model
-        let params = (0..<2).map { LayerParameters(weight: student.tensors[TensorNames.weight($0)]!, bias: student.tensors[TensorNames.bias($0)]!) }
-        let teacher = (0..<2).map { LayerParameters(weight: teacherFile.tensors[TensorNames.weight($0)]!, bias: teacherFile.tensors[TensorNames.bias($0)]!) }
+        let params = (0..<2).map {
+            LayerParameters(weight: student.tensors[TensorNames.weight($0)]!,
+                            bias: student.tensors[TensorNames.bias($0)]!)
+        }
+        let teacher = (0..<2).map {
+            LayerParameters(weight: teacherFile.tensors[TensorNames.weight($0)]!,
+                            bias: teacherFile.tensors[TensorNames.bias($0)]!)
+        }
         let x1 = probe.slice(rows: 0..<4), x2 = probe.slice(rows: 4..<8)
         let loss = TransferLoss(lambdaKernel: 1e-3, lambdaL2: 1e-4, density: 0.3)
         let terms = withoutDerivatives {
             loss.evaluate(model: model, parameters: params, masks: masks, x1: x1, x2: x2,
                           targets: .teacher(model: model, parameters: teacher, x1: x1, x2: x2))
         }
-        #expect(abs(Double(terms.ntkDistance.scalar) - records.last!.ntkDistance) <= 1e-6 * max(1, records.last!.ntkDistance))
+        #expect(abs(Double(terms.ntkDistance.scalar) - records.last!.ntkDistance)
+                <= 1e-6 * max(1, records.last!.ntkDistance))
     }
 
     @Test func interruptedAndResumedRunEqualsUninterrupted() throws {
@@ -75,9 +85,11 @@ struct TransferRunTests {
         #expect(outcome == .interrupted(atIteration: 13))
         #expect(FileManager.default.fileExists(atPath: b.appendingPathComponent("checkpoint.safetensors").path))
         #expect(!FileManager.default.fileExists(atPath: b.appendingPathComponent("student.safetensors").path))
-        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(resume: true) == .finished)
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(resume: true)
+                == .finished)
         for f in Self.outputs {
-            let x = try Data(contentsOf: a.appendingPathComponent(f)), y = try Data(contentsOf: b.appendingPathComponent(f))
+            let x = try Data(contentsOf: a.appendingPathComponent(f))
+            let y = try Data(contentsOf: b.appendingPathComponent(f))
             #expect(x == y, "\(f) differs after resume")
         }
     }
@@ -89,6 +101,8 @@ struct TransferRunTests {
         _ = try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir)).run(stopAfter: 5)
         var changed = Self.config()
         changed.learningRate = 1e-2
-        #expect(throws: NTTError.self) { try TransferRun(config: changed, dataset: data, folder: RunFolder(dir)).run(resume: true) }
+        #expect(throws: NTTError.self) {
+            try TransferRun(config: changed, dataset: data, folder: RunFolder(dir)).run(resume: true)
+        }
     }
 }

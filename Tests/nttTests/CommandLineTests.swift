@@ -16,13 +16,15 @@ struct CommandLineTests {
     }()
 
     @discardableResult
-    static func run(_ arguments: [String], interruptWhenExists: String? = nil, in directory: String? = nil) throws -> Result {
+    static func run(_ arguments: [String], interruptWhenExists: String? = nil,
+                    in directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         // Output goes to files, not pipes: a full pipe would block the child while we wait on the other one.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ntt-cli-output-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ntt-cli-output-\(UUID().uuidString)")
         let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
@@ -35,7 +37,8 @@ struct CommandLineTests {
         if let interruptWhenExists {
             // Wait until the run has started (its first file exists), then press Ctrl-C.
             let deadline = Date().addingTimeInterval(120)
-            while !FileManager.default.fileExists(atPath: interruptWhenExists) && Date() < deadline && process.isRunning {
+            while !FileManager.default.fileExists(atPath: interruptWhenExists) && Date() < deadline
+                    && process.isRunning {
                 Thread.sleep(forTimeInterval: 0.05)
             }
             Thread.sleep(forTimeInterval: 0.5)
@@ -58,7 +61,8 @@ struct CommandLineTests {
     }
 
     /// A failing command: non-zero exit, one error line on stderr naming what was wrong, no trace.
-    static func expectCleanFailure(_ arguments: [String], mentions: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectCleanFailure(_ arguments: [String], mentions: String,
+                                   sourceLocation: SourceLocation = #_sourceLocation) throws {
         let r = try run(arguments)
         #expect(r.status != 0, "\(arguments) succeeded", sourceLocation: sourceLocation)
         // Progress lines ("  0% transfer 0/50 …") are not errors; everything else on stderr must be one line.
@@ -84,21 +88,29 @@ struct CommandLineTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/run"
         try Self.expectCleanFailure(["transfer", "--density", "0", "--out", out], mentions: "--density")
-        try Self.expectCleanFailure(["train", "--init", "random", "--density", "1.5", "--out", out], mentions: "--density")
-        try Self.expectCleanFailure(["transfer", "--model", "lenet-9000", "--dataset", "synthetic", "--out", out], mentions: "lenet-9000")
-        try Self.expectCleanFailure(["transfer", "--model", "dense(10),relu,sigmoid", "--dataset", "synthetic", "--out", out + "2"], mentions: "sigmoid")
+        try Self.expectCleanFailure(["train", "--init", "random", "--density", "1.5", "--out", out],
+                                    mentions: "--density")
+        try Self.expectCleanFailure(["transfer", "--model", "lenet-9000", "--dataset", "synthetic", "--out", out],
+                                    mentions: "lenet-9000")
+        try Self.expectCleanFailure(["transfer", "--model", "dense(10),relu,sigmoid", "--dataset", "synthetic",
+                                     "--out", out + "2"],
+                                    mentions: "sigmoid")
         try Self.expectCleanFailure(["transfer", "--dataset", "imagenet", "--out", out], mentions: "imagenet")
         try Self.expectCleanFailure(["transfer", "--dataset", "mnist", "--out", out], mentions: "--data-dir")
-        try Self.expectCleanFailure(["transfer", "--dataset", "mnist", "--data-dir", dir + "/nowhere", "--out", out], mentions: "not found in")
-        try Self.expectCleanFailure(["train", "--init", "nonsense", "--dataset", "synthetic", "--out", out + "3"], mentions: "nonsense")
+        try Self.expectCleanFailure(["transfer", "--dataset", "mnist", "--data-dir", dir + "/nowhere", "--out", out],
+                                    mentions: "not found in")
+        try Self.expectCleanFailure(["train", "--init", "nonsense", "--dataset", "synthetic", "--out", out + "3"],
+                                    mentions: "nonsense")
         try Self.expectCleanFailure(["bench", "--threads", "0"], mentions: "--threads")
         try FileManager.default.createDirectory(atPath: out + "4", withIntermediateDirectories: true)
-        try Self.expectCleanFailure(["prune", "--method", "random", "--dataset", "synthetic", "--out", out + "4"], mentions: "already exists")
+        try Self.expectCleanFailure(["prune", "--method", "random", "--dataset", "synthetic", "--out", out + "4"],
+                                    mentions: "already exists")
         // Nothing half-written by the failures above.
         #expect(!FileManager.default.fileExists(atPath: out + "/student.safetensors"))
         // A corrupt checkpoint.
         try Data("not a safetensors file".utf8).write(to: URL(fileURLWithPath: dir + "/bad.safetensors"))
-        try Self.expectCleanFailure(["kernel", "--checkpoint", dir + "/bad.safetensors", "--model", "lenet-300-100", "--dataset", "synthetic"],
+        try Self.expectCleanFailure(["kernel", "--checkpoint", dir + "/bad.safetensors", "--model", "lenet-300-100",
+                                     "--dataset", "synthetic"],
                                     mentions: "bad.safetensors")
     }
 
@@ -109,20 +121,25 @@ struct CommandLineTests {
         let prune = try Self.run(["prune", "--method", "snip", "--out", dir + "/snip"] + model)
         #expect(prune.status == 0, "\(prune.stderr)")
         #expect(prune.stdout.contains("kept per layer: 2509/25088, 32/320"))
-        let train = try Self.run(["train", "--init", dir + "/snip", "--iterations", "40", "--evaluate-every", "20", "--out", dir + "/train"] + model)
+        let train = try Self.run(["train", "--init", dir + "/snip", "--iterations", "40", "--evaluate-every", "20",
+                                  "--out", dir + "/train"] + model)
         #expect(train.status == 0, "\(train.stderr)")
         let metrics = try String(contentsOfFile: dir + "/train/metrics.jsonl", encoding: .utf8).split(separator: "\n")
-        #expect(metrics.count == 2 && metrics.last!.contains("\"final\":true") && metrics.last!.contains("test_accuracy"))
-        let transfer = try Self.run(["transfer", "--iterations", "30", "--record-every", "10", "--mask-update-every", "10", "--out", dir + "/ntt"] + model)
+        #expect(metrics.count == 2 && metrics.last!.contains("\"final\":true")
+                && metrics.last!.contains("test_accuracy"))
+        let transfer = try Self.run(["transfer", "--iterations", "30", "--record-every", "10",
+                                     "--mask-update-every", "10", "--out", dir + "/ntt"] + model)
         #expect(transfer.status == 0, "\(transfer.stderr)")
         for f in ["config.json", "metrics.jsonl", "student.safetensors", "teacher.safetensors", "probe.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/ntt/" + f), "\(f)")
         }
-        let kernel = try Self.run(["kernel", "--checkpoint", dir + "/ntt", "--against", dir + "/ntt/teacher.safetensors",
+        let kernel = try Self.run(["kernel", "--checkpoint", dir + "/ntt",
+                                   "--against", dir + "/ntt/teacher.safetensors",
                                    "--dataset", "synthetic", "--count", "8", "--out", dir + "/k.safetensors"])
         #expect(kernel.status == 0, "\(kernel.stderr)")
         #expect(kernel.stdout.contains("kernel [4, 4, 10, 10]") && kernel.stdout.contains("kernel distance"))
-        let fromTransfer = try Self.run(["train", "--init", dir + "/ntt", "--iterations", "20", "--out", dir + "/train-ntt"] + model)
+        let fromTransfer = try Self.run(["train", "--init", dir + "/ntt", "--iterations", "20",
+                                         "--out", dir + "/train-ntt"] + model)
         #expect(fromTransfer.status == 0, "\(fromTransfer.stderr)")
     }
 
@@ -131,16 +148,19 @@ struct CommandLineTests {
     @Test func oneAndTwoThreadsWriteTheSameFiles() throws {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let model = ["--model", "conv(8,5),relu,maxpool(2),flatten,dense(10)", "--dataset", "synthetic", "--density", "0.2"]
+        let model = ["--model", "conv(8,5),relu,maxpool(2),flatten,dense(10)", "--dataset", "synthetic",
+                     "--density", "0.2"]
         for threads in ["1", "2"] {
-            let train = try Self.run(["train", "--init", "snip", "--iterations", "30", "--evaluate-every", "10", "--threads", threads,
-                                      "--out", dir + "/train-" + threads] + model)
+            let train = try Self.run(["train", "--init", "snip", "--iterations", "30", "--evaluate-every", "10",
+                                      "--threads", threads, "--out", dir + "/train-" + threads] + model)
             #expect(train.status == 0, "\(train.stderr)")
-            let transfer = try Self.run(["transfer", "--iterations", "12", "--record-every", "4", "--mask-update-every", "4",
-                                         "--threads", threads, "--out", dir + "/transfer-" + threads] + model)
+            let transfer = try Self.run(["transfer", "--iterations", "12", "--record-every", "4",
+                                         "--mask-update-every", "4", "--threads", threads,
+                                         "--out", dir + "/transfer-" + threads] + model)
             #expect(transfer.status == 0, "\(transfer.stderr)")
         }
-        for file in ["train-#/model.safetensors", "train-#/metrics.jsonl", "transfer-#/student.safetensors", "transfer-#/metrics.jsonl"] {
+        for file in ["train-#/model.safetensors", "train-#/metrics.jsonl", "transfer-#/student.safetensors",
+                     "transfer-#/metrics.jsonl"] {
             let one = FileManager.default.contents(atPath: dir + "/" + file.replacingOccurrences(of: "#", with: "1"))
             let two = FileManager.default.contents(atPath: dir + "/" + file.replacingOccurrences(of: "#", with: "2"))
             #expect(one != nil && one == two, "\(file) differs between 1 and 2 threads")
@@ -155,9 +175,11 @@ struct CommandLineTests {
         for folder in ["runs/demo", "runs/demo-2"] {
             let r = try Self.run(args, in: dir)
             #expect(r.status == 0, "\(r.stderr)")
-            #expect(r.stdout.contains("| ntt |") && r.stdout.contains("| dense |") && r.stdout.contains("NTK distance on the probe"))
+            #expect(r.stdout.contains("| ntt |") && r.stdout.contains("| dense |")
+                    && r.stdout.contains("NTK distance on the probe"))
             #expect(r.stdout.contains(folder + "/summary.md"))
-            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + folder + "/summary.json"))) as! [String: Any]
+            let summaryData = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + folder + "/summary.json"))
+            let summary = try JSONSerialization.jsonObject(with: summaryData) as! [String: Any]
             let results = summary["results"] as! [String: [String: Any]]
             #expect(Set(results.keys) == ["ntt", "random", "snip", "dense"])
             #expect(results.values.allSatisfy { ($0["test_accuracy"] as? Double).map { $0 >= 0 && $0 <= 1 } ?? false })
@@ -168,8 +190,9 @@ struct CommandLineTests {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A run far too long to finish before the signal.
-        let r = try Self.run(["transfer", "--model", "dense(64),relu,dense(10)", "--dataset", "synthetic", "--density", "0.1",
-                              "--iterations", "10000000", "--out", dir + "/run"], interruptWhenExists: dir + "/run/metrics.jsonl")
+        let r = try Self.run(["transfer", "--model", "dense(64),relu,dense(10)", "--dataset", "synthetic",
+                              "--density", "0.1", "--iterations", "10000000", "--out", dir + "/run"],
+                             interruptWhenExists: dir + "/run/metrics.jsonl")
         #expect(r.status == 130, "\(r.stderr)")
         #expect(r.stdout.contains("--resume"))
         #expect(FileManager.default.fileExists(atPath: dir + "/run/checkpoint.safetensors"))
@@ -189,7 +212,8 @@ struct CommandLineTests {
         let uninterrupted = try Self.run(args.dropLast() + [dir + "/reference"])
         #expect(uninterrupted.status == 0)
         for f in ["metrics.jsonl", "student.safetensors", "teacher.safetensors", "probe.safetensors", "config.json"] {
-            #expect(FileManager.default.contents(atPath: dir + "/run/" + f) == FileManager.default.contents(atPath: dir + "/reference/" + f), "\(f)")
+            #expect(FileManager.default.contents(atPath: dir + "/run/" + f)
+                    == FileManager.default.contents(atPath: dir + "/reference/" + f), "\(f)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/run/checkpoint.safetensors"))
         let again = try Self.run(args + ["--resume"])

@@ -15,7 +15,9 @@ struct ExperimentCommandTests {
         var found: [String: Data] = [:]
         let walker = FileManager.default.enumerator(atPath: root + "/cells")
         while let path = walker?.nextObject() as? String {
-            if path.hasSuffix("/done.json") { found[path] = FileManager.default.contents(atPath: root + "/cells/" + path) }
+            if path.hasSuffix("/done.json") {
+                found[path] = FileManager.default.contents(atPath: root + "/cells/" + path)
+            }
         }
         return found
     }
@@ -47,7 +49,9 @@ struct ExperimentCommandTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(120)
-        while Self.doneFiles(root).count < 5 && Date() < deadline && process.isRunning { Thread.sleep(forTimeInterval: 0.02) }
+        while Self.doneFiles(root).count < 5 && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         // Pull the plug on the scheduler and every cell it runs, as a crash would.
         for pid in Self.processTree(process.processIdentifier) { kill(pid, SIGKILL) }
         process.waitUntilExit()
@@ -64,11 +68,14 @@ struct ExperimentCommandTests {
         for path in after.keys {
             let folder = root + "/cells/" + (path as NSString).deletingLastPathComponent
             if folder.contains("/transfer-") {
-                for f in ["student.safetensors", "teacher.safetensors", "probe.safetensors"] { #expect(FileManager.default.fileExists(atPath: folder + "/" + f)) }
+                for f in ["student.safetensors", "teacher.safetensors", "probe.safetensors"] {
+                    #expect(FileManager.default.fileExists(atPath: folder + "/" + f))
+                }
                 #expect(!FileManager.default.fileExists(atPath: folder + "/checkpoint.safetensors"))
             } else {
                 #expect(FileManager.default.fileExists(atPath: folder + "/model.safetensors"))
-                let metrics = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+                let metrics = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8)
+                    .split(separator: "\n")
                 #expect(metrics.count == 3 && metrics.last!.contains("\"final\":true"))
             }
         }
@@ -79,7 +86,8 @@ struct ExperimentCommandTests {
         // Finished: nothing to do. A different grid in the same folder is refused.
         let third = try CommandLineTests.run(["experiment", "--out", root] + Self.grid)
         #expect(third.status == 0 && third.stdout.contains("\(Self.cellCount) already finished, 0 to run"))
-        try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--densities", "0.5", "--datasets", "synthetic"],
+        try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--densities", "0.5",
+                                                 "--datasets", "synthetic"],
                                                 mentions: "different experiment")
     }
 
@@ -89,7 +97,8 @@ struct ExperimentCommandTests {
         let root = dir + "/exp"
         let r = try CommandLineTests.run(["experiment", "--out", root, "--plan"] + Self.grid)
         #expect(r.status == 0, "\(r.stderr)")
-        let commands = try String(contentsOfFile: root + "/plan/commands.txt", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let commands = try String(contentsOfFile: root + "/plan/commands.txt", encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(commands.count == Self.cellCount)
         let transferArray = try String(contentsOfFile: root + "/plan/transfer.sbatch", encoding: .utf8)
         #expect(transferArray.contains("#SBATCH --array=0-3") && transferArray.contains("$SLURM_ARRAY_TASK_ID"))
@@ -102,22 +111,26 @@ struct ExperimentCommandTests {
         #expect(!FileManager.default.fileExists(atPath: root + "/cells"))  // nothing ran
 
         // A plan's command runs its cell, as an array task would; then the report sees it.
-        let cellID = commands[0].components(separatedBy: "--cell ").last!.trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        let cellID = commands[0].components(separatedBy: "--cell ").last!
+            .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
         let cell = try CommandLineTests.run(["experiment", "--out", root, "--cell", cellID])
         #expect(cell.status == 0, "\(cell.stderr)")
         let repeated = try CommandLineTests.run(["experiment", "--out", root, "--cell", cellID])
         #expect(repeated.status == 0 && repeated.stdout.contains("already finished"))
         // An ntt training cell refuses to start before its transfer has finished.
         let dependent = commands.first { $0.contains("train-ntt-d0.2") }!
-        let early = try CommandLineTests.run(["experiment", "--out", root, "--cell",
-                                              dependent.components(separatedBy: "--cell ").last!.trimmingCharacters(in: CharacterSet(charactersIn: "'"))])
+        let dependentID = dependent.components(separatedBy: "--cell ").last!
+            .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        let early = try CommandLineTests.run(["experiment", "--out", root, "--cell", dependentID])
         #expect(early.status != 0 && early.stderr.contains("has not finished"))
         let report = try CommandLineTests.run(["report", root])
         #expect(report.status == 0, "\(report.stderr)")
         #expect(FileManager.default.fileExists(atPath: root + "/figures/transfer-distances.svg"))
 
         try CommandLineTests.expectCleanFailure(["report", dir], mentions: "no cells/ folder")
-        try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--cell", "nonsense"], mentions: "not a cell")
-        try CommandLineTests.expectCleanFailure(["experiment", "--out", dir + "/x", "--densities", "2"], mentions: "--densities")
+        try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--cell", "nonsense"],
+                                                mentions: "not a cell")
+        try CommandLineTests.expectCleanFailure(["experiment", "--out", dir + "/x", "--densities", "2"],
+                                                mentions: "--densities")
     }
 }

@@ -32,7 +32,8 @@ struct OutputSafetyTests {
         let run = dir + "/run"
         #expect(try CLI.run(prune + ["--out", run]).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: run + "/init.safetensors"))
-        try CLI.expectCleanFailure(["transfer", "--model", "dense(10", "--dataset", "synthetic", "--out", run, "--overwrite"],
+        try CLI.expectCleanFailure(["transfer", "--model", "dense(10", "--dataset", "synthetic", "--out", run,
+                                    "--overwrite"],
                                    mentions: "dense(10")
         try CLI.expectCleanFailure(prune + ["--out", run, "--overwrite", "--density", "2"], mentions: "--density")
         #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/init.safetensors")) == before)
@@ -64,7 +65,8 @@ struct OutputSafetyTests {
         try CLI.expectCleanFailure(["train", "--init", dir + "/bad.safetensors", "--out", dir + "/b"] + Self.synthetic,
                                    mentions: "bad.safetensors")
         // Diverges at once: the transfer stops with an error and removes what it had started.
-        try CLI.expectCleanFailure(["transfer", "--lr", "1e30", "--iterations", "50", "--out", dir + "/c"] + Self.synthetic,
+        try CLI.expectCleanFailure(["transfer", "--lr", "1e30", "--iterations", "50", "--out", dir + "/c"]
+                                   + Self.synthetic,
                                    mentions: "--lr")
         #expect(Self.listing(dir) == ["bad.safetensors"])
     }
@@ -120,7 +122,8 @@ struct OutputSafetyTests {
             Thread.sleep(forTimeInterval: 0.01)
         }
         try CLI.expectCleanFailure(["transfer", "--iterations", "10", "--seed", "1"] + Self.synthetic
-                                   + ["--out", dir + "/m", "--overwrite"], mentions: "being written by another ntt process")
+                                   + ["--out", dir + "/m", "--overwrite"],
+                                   mentions: "being written by another ntt process")
         try CLI.expectCleanFailure(transfer + ["--resume"], mentions: "being written by another ntt process")
         #expect(process.isRunning)
     }

@@ -51,7 +51,11 @@ extension Benchmark {
         Benchmark(name: "ntk/\(name)", flops: nil) {
             let (model, params, masks) = try setupModel(name, density: 0.03)
             let x1 = random([32] + model.inputShape), x2 = random([32] + model.inputShape, seed: 2)
-            return { _ = withoutDerivatives { EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2) } }
+            return {
+                _ = withoutDerivatives {
+                    EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2)
+                }
+            }
         },
         Benchmark(name: "ntt-step/\(name)", flops: nil) {
             let (model, params, masks) = try setupModel(name, density: 0.03)
@@ -66,7 +70,8 @@ extension Benchmark {
                 // One full transfer step: teacher targets, student NTK + loss + gradient, Adam.
                 let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
                 let current = [LayerParameters](unflattening: weights)
-                let (_, grads) = loss.valueAndGradient(model: model, parameters: current, masks: masks, x1: x1, x2: x2, targets: targets)
+                let (_, grads) = loss.valueAndGradient(model: model, parameters: current, masks: masks,
+                                                       x1: x1, x2: x2, targets: targets)
                 adam.update(&weights, gradients: grads.flattened)
             }
         },

@@ -53,7 +53,8 @@ public struct Benchmark {
     public static func selected(_ filter: String?) throws -> [Benchmark] {
         let selected = all.filter { filter == nil || $0.name.contains(filter!) }
         guard !selected.isEmpty else {
-            throw NTTError("--filter '\(filter ?? "")' matches no benchmark; names: \(all.map(\.name).joined(separator: ", "))")
+            let names = all.map(\.name).joined(separator: ", ")
+            throw NTTError("--filter '\(filter ?? "")' matches no benchmark; names: \(names)")
         }
         return selected
     }

@@ -49,7 +49,8 @@ public struct DemoRun {
         let t = config.transfer
         let summary = DemoSummary(
             model: t.model, dataset: t.dataset, density: t.density, seed: t.seed,
-            transfer: .init(iterations: records.last?.iteration ?? 0, ntkDistanceBefore: records.first?.ntkDistance ?? .nan,
+            transfer: .init(iterations: records.last?.iteration ?? 0,
+                            ntkDistanceBefore: records.first?.ntkDistance ?? .nan,
                             ntkDistanceAfter: records.last?.ntkDistance ?? .nan, seconds: transferSeconds),
             results: results, order: order, wallSeconds: Date().timeIntervalSince(started))
         try folder.writeText(summary.markdown, to: "summary.md")

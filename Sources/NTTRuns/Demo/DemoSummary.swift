@@ -33,8 +33,10 @@ public struct DemoSummary: Codable, Sendable, Equatable {
     public var markdown: String {
         let t = transfer
         var text = "# ntt demo\n\n\(model) on \(dataset), density \(density), seed \(seed).\n\n"
-        text += String(format: "Transfer: %d iterations in %.0f s; NTK distance on the probe %.1f → %.1f (%.1f× lower).\n\n",
-                       t.iterations, t.seconds, t.ntkDistanceBefore, t.ntkDistanceAfter, t.ntkDistanceBefore / t.ntkDistanceAfter)
+        text += String(format: "Transfer: %d iterations in %.0f s; "
+                           + "NTK distance on the probe %.1f → %.1f (%.1f× lower).\n\n",
+                       t.iterations, t.seconds, t.ntkDistanceBefore, t.ntkDistanceAfter,
+                       t.ntkDistanceBefore / t.ntkDistanceAfter)
         text += table + String(format: "\nTotal wall time: %.0f s.\n", wallSeconds)
         return text
     }

@@ -13,7 +13,9 @@ public final class CellLock {
     public init?(_ url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let fd = open(url.path, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else { throw NTTError("\(url.path): cannot open the lock file (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else {
+            throw NTTError("\(url.path): cannot open the lock file (\(String(cString: strerror(errno))))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); return nil }
         self.fd = fd
     }

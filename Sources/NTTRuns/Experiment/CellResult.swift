@@ -31,7 +31,9 @@ public struct CellResult: Codable, Sendable, Equatable {
     /// Every `done.json` under `cellsRoot`, in path order (results copied in from other
     /// machines are found too).
     public static func all(under cellsRoot: URL) throws -> [(folder: URL, result: CellResult)] {
-        guard let walker = FileManager.default.enumerator(at: cellsRoot, includingPropertiesForKeys: nil) else { return [] }
+        guard let walker = FileManager.default.enumerator(at: cellsRoot, includingPropertiesForKeys: nil) else {
+            return []
+        }
         var found: [(URL, CellResult)] = []
         for case let url as URL in walker where url.lastPathComponent == "done.json" {
             found.append((url.deletingLastPathComponent(), try read(url)))

@@ -54,11 +54,13 @@ public struct CellRunner {
             guard outcome == .finished else { return .interrupted }
             let records = try transfer.records()
             let student = try ModelCheckpoint.load(folder.file(TransferRun.studentName).path, model: transfer.model)
-            var result = CellResult(cell: cell, iterations: records.last?.iteration ?? 0, seconds: Date().timeIntervalSince(start),
+            var result = CellResult(cell: cell, iterations: records.last?.iteration ?? 0,
+                                    seconds: Date().timeIntervalSince(start),
                                     keptPerLayer: MaskSelection.keptCounts(student.masks ?? []),
                                     weightsPerLayer: transfer.model.parameterShapes.map { $0.weight.reduce(1, *) })
             result.ntkDistanceBefore = records.first?.ntkDistance; result.ntkDistanceAfter = records.last?.ntkDistance
-            result.targetDistanceBefore = records.first?.targetDistance; result.targetDistanceAfter = records.last?.targetDistance
+            result.targetDistanceBefore = records.first?.targetDistance
+            result.targetDistanceAfter = records.last?.targetDistance
             try folder.writeDone(result)
             return .finished(result)
         case .train:

@@ -30,7 +30,8 @@ public final class CellScheduler {
     public func run() throws -> Int {
         var pending = cells.filter { !layout.isFinished($0) }
         let skipped = cells.count - pending.count
-        say("experiment \(layout.root.path): \(cells.count) cells, \(skipped) already finished, \(pending.count) to run, \(jobs) at a time")
+        say("experiment \(layout.root.path): \(cells.count) cells, \(skipped) already finished, "
+            + "\(pending.count) to run, \(jobs) at a time")
         try FileManager.default.createDirectory(at: layout.logs, withIntermediateDirectories: true)
         var running: [Running] = []
         var failed: Set<ExperimentCell> = []
@@ -58,16 +59,18 @@ public final class CellScheduler {
                     secondsSpent += seconds; cellsTimed += 1
                     let result = try? CellResult.read(layout.done(r.cell))
                     let summary = result.map(Self.summary) ?? ""
-                    let remaining = Double(pending.count + running.count - 1) * secondsSpent / Double(cellsTimed) / Double(jobs)
-                    say(String(format: "[%d/%d] %@ done %@ (%.0f s; about %@ left)", finished, cells.count, r.cell.id, summary,
-                                 seconds, TimeText.clock(remaining)))
+                    let remaining = Double(pending.count + running.count - 1) * secondsSpent
+                        / Double(cellsTimed) / Double(jobs)
+                    say(String(format: "[%d/%d] %@ done %@ (%.0f s; about %@ left)", finished, cells.count, r.cell.id,
+                               summary, seconds, TimeText.clock(remaining)))
                 } else if stop.isSet {
                     say("\(r.cell.id): stopped")
                 } else if r.process.terminationStatus == CellRunner.busyExitCode {
                     pending.append(r.cell)  // another process took the cell first: wait for it
                 } else {
                     failed.insert(r.cell)
-                    say("\(r.cell.id): FAILED (exit \(r.process.terminationStatus)): \(Self.lastLine(of: layout.log(r.cell)))")
+                    let lastLine = Self.lastLine(of: layout.log(r.cell))
+                    say("\(r.cell.id): FAILED (exit \(r.process.terminationStatus)): \(lastLine)")
                 }
             }
             let endedIDs = Set(ended.map(\.process.processIdentifier))
@@ -101,7 +104,8 @@ public final class CellScheduler {
     private func launch(_ cell: ExperimentCell) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["experiment", "--out", layout.root.path, "--cell", cell.id, "--threads", String(threadsPerJob)]
+        process.arguments = ["experiment", "--out", layout.root.path, "--cell", cell.id,
+                             "--threads", String(threadsPerJob)]
         let log = layout.log(cell)
         // Appended, never truncated: another process may be writing this cell's log right now.
         if !FileManager.default.fileExists(atPath: log.path) {
@@ -126,6 +130,7 @@ public final class CellScheduler {
 
     static func lastLine(of url: URL) -> String {
         let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last.map(String.init) ?? "(no output; see \(url.path))"
+        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last.map(String.init)
+            ?? "(no output; see \(url.path))"
     }
 }

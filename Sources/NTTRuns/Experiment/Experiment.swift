@@ -48,7 +48,8 @@ public struct Experiment {
                     say: @escaping (String) -> Void) throws -> Outcome {
         guard jobs >= 1 else { throw NTTError("--jobs must be at least 1, got \(jobs)") }
         guard threads >= 1 else { throw NTTError("--threads must be at least 1, got \(threads)") }
-        let scheduler = CellScheduler(layout: layout, cells: config.cells, jobs: jobs, threadsPerJob: max(1, threads / jobs),
+        let scheduler = CellScheduler(layout: layout, cells: config.cells, jobs: jobs,
+                                      threadsPerJob: max(1, threads / jobs),
                                       executable: executable, stop: stop, say: say)
         let failures = try scheduler.run()
         let report = try ExperimentReport(root: layout.root)

@@ -32,7 +32,8 @@ public struct ExperimentCell: Hashable, Codable, Sendable {
     /// The transfer cell a `ntt` training cell starts from.
     public var dependency: ExperimentCell? {
         guard kind == .train && initialization == .ntt else { return nil }
-        return ExperimentCell(kind: .transfer, model: model, dataset: dataset, density: density, initialization: .ntt, seed: seed)
+        return ExperimentCell(kind: .transfer, model: model, dataset: dataset, density: density,
+                              initialization: .ntt, seed: seed)
     }
 
     /// Built-in names as they are; spec strings as their safe characters plus a short hash.

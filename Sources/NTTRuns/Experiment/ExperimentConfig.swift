@@ -29,19 +29,23 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
 
     /// Reads a config file; unknown keys and bad values are errors that name the file.
     public static func load(_ path: String) throws -> ExperimentConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw NTTError("\(path): cannot read the experiment config") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw NTTError("\(path): cannot read the experiment config")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw NTTError("\(path): not a JSON object")
         }
         if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
-            throw NTTError("\(path): unknown key '\(unknown)'; expected some of \(keys.sorted().joined(separator: ", "))")
+            let expected = keys.sorted().joined(separator: ", ")
+            throw NTTError("\(path): unknown key '\(unknown)'; expected some of \(expected)")
         }
         let config: ExperimentConfig
         do { config = try RunJSON.decoder.decode(ExperimentConfig.self, from: data) }
         catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw NTTError("\(path): wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'")
         } catch let DecodingError.dataCorrupted(context) {
-            throw NTTError("\(path): bad value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)")
+            let keyPath = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw NTTError("\(path): bad value at '\(keyPath)': \(context.debugDescription)")
         }
         do { try config.validate() } catch { throw NTTError("\(path): \(error)") }
         return config
@@ -55,7 +59,8 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         datasets = try c.decodeIfPresent([String].self, forKey: .datasets) ?? d.datasets
         dataDirectories = try c.decodeIfPresent([String: String].self, forKey: .dataDirectories) ?? d.dataDirectories
         densities = try c.decodeIfPresent([Double].self, forKey: .densities) ?? d.densities
-        initializations = try c.decodeIfPresent([InitializationMethod].self, forKey: .initializations) ?? d.initializations
+        initializations = try c.decodeIfPresent([InitializationMethod].self, forKey: .initializations)
+            ?? d.initializations
         seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? d.seeds
         prune = try c.decodeIfPresent(PruningScope.self, forKey: .prune) ?? d.prune
         transferEpochs = try c.decodeIfPresent(Int.self, forKey: .transferEpochs) ?? d.transferEpochs
@@ -67,8 +72,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
 
     /// Checks every list and budget; messages name the flag.
     public func validate() throws(NTTError) {
-        for (name, list) in [("--models", models.count), ("--datasets", datasets.count), ("--densities", densities.count),
-                             ("--initializations", initializations.count), ("--seeds", seeds.count)] where list == 0 {
+        for (name, list) in [("--models", models.count), ("--datasets", datasets.count),
+                             ("--densities", densities.count), ("--initializations", initializations.count),
+                             ("--seeds", seeds.count)] where list == 0 {
             throw NTTError("\(name) must list at least one value")
         }
         for d in densities where !(d > 0 && d <= 1) { throw NTTError("--densities must be in (0, 1], got \(d)") }
@@ -76,17 +82,22 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
             let parts: [DatasetName]
             do { parts = try DatasetName.parse(name) } catch { throw NTTError("--datasets: \(error)") }
             guard parts.count == 1 else {
-                throw NTTError("--datasets: '\(name)' is a label-free union, usable by ntt transfer only (cells also train)")
+                throw NTTError("--datasets: '\(name)' is a label-free union, "
+                               + "usable by ntt transfer only (cells also train)")
             }
         }
-        guard transferEpochs > 0, trainEpochs > 0 else { throw NTTError("--transfer-epochs and --train-epochs must be positive") }
+        guard transferEpochs > 0, trainEpochs > 0 else {
+            throw NTTError("--transfer-epochs and --train-epochs must be positive")
+        }
         if let n = transferIterations, n <= 0 { throw NTTError("--transfer-iterations must be positive, got \(n)") }
         if let n = trainIterations, n <= 0 { throw NTTError("--train-iterations must be positive, got \(n)") }
         guard evaluateEvery > 0 else { throw NTTError("--evaluate-every must be positive, got \(evaluateEvery)") }
         for (list, flag) in [(models, "--models"), (datasets, "--datasets")] where Set(list).count != list.count {
             throw NTTError("\(flag) lists a value twice")
         }
-        if Set(initializations).count != initializations.count { throw NTTError("--initializations lists a value twice") }
+        if Set(initializations).count != initializations.count {
+            throw NTTError("--initializations lists a value twice")
+        }
         if Set(densities).count != densities.count || Set(seeds).count != seeds.count {
             throw NTTError("--densities and --seeds must not repeat values")
         }
@@ -102,8 +113,10 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         for model in models {
             for dataset in datasets {
                 for seed in seeds {
-                    func cell(_ kind: ExperimentCell.Kind, _ density: Double, _ i: InitializationMethod) -> ExperimentCell {
-                        ExperimentCell(kind: kind, model: model, dataset: dataset, density: density, initialization: i, seed: seed)
+                    func cell(_ kind: ExperimentCell.Kind, _ density: Double,
+                              _ i: InitializationMethod) -> ExperimentCell {
+                        ExperimentCell(kind: kind, model: model, dataset: dataset, density: density,
+                                       initialization: i, seed: seed)
                     }
                     if initializations.contains(where: \.isDense) { trains.append(cell(.train, 1, .pruning(.dense))) }
                     for density in densities {

@@ -14,7 +14,9 @@ public struct ExperimentLayout: Sendable {
     public func done(_ cell: ExperimentCell) -> URL { folder(cell).appendingPathComponent("done.json") }
     /// Outside the cell folder, so a stale folder can be removed while its lock is held.
     public func lock(_ cell: ExperimentCell) -> URL { cellsRoot.appendingPathComponent(cell.id + ".lock") }
-    public func log(_ cell: ExperimentCell) -> URL { logs.appendingPathComponent(cell.id.replacingOccurrences(of: "/", with: "__") + ".log") }
+    public func log(_ cell: ExperimentCell) -> URL {
+        logs.appendingPathComponent(cell.id.replacingOccurrences(of: "/", with: "__") + ".log")
+    }
     public func isFinished(_ cell: ExperimentCell) -> Bool { FileManager.default.fileExists(atPath: done(cell).path) }
 
     /// Whether the folder holds an experiment (its `experiment.json`).

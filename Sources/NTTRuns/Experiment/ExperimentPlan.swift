@@ -27,27 +27,35 @@ public struct ExperimentPlan {
         let independent = cells.filter { $0.kind == .train && $0.dependency == nil }
         let dependent = cells.filter { $0.dependency != nil }
         var lines = "# \(cells.count) cells of \(root). Each line is independent, except that the ntt training cells\n"
-        lines += "# (the last \(dependent.count)) need their transfer cell (the first \(transfers.count)) finished first.\n"
+        lines += "# (the last \(dependent.count)) need their transfer cell (the first \(transfers.count)) "
+            + "finished first.\n"
         lines += "# Finished cells exit at once; a cell that another process is running refuses to start twice.\n"
         lines += cells.map(command).joined(separator: "\n") + "\n"
         try AtomicFile.writeText(lines, to: layout.plan.appendingPathComponent("commands.txt").path)
 
-        var submit = "#!/usr/bin/env bash\n# Submits the experiment's cells as Slurm job arrays; ntt training cells wait for the transfers.\n"
+        var submit = "#!/usr/bin/env bash\n"
+            + "# Submits the experiment's cells as Slurm job arrays; ntt training cells wait for the transfers.\n"
         submit += "set -euo pipefail\ncd \"$(dirname \"$0\")\"\n"
         submit += "mkdir -p \(Self.quote(logs))  # Slurm opens the tasks' --output files there before they start\n"
         if !independent.isEmpty { submit += "sbatch --parsable train.sbatch\n" }
         if !transfers.isEmpty {
             try script(name: "transfer", cells: transfers, hours: 12)
             submit += "transfer=$(sbatch --parsable transfer.sbatch)\n"
-            if !dependent.isEmpty { submit += "sbatch --parsable --dependency=afterok:\"$transfer\" train-ntt.sbatch\n" }
+            if !dependent.isEmpty {
+                submit += "sbatch --parsable --dependency=afterok:\"$transfer\" train-ntt.sbatch\n"
+            }
         }
         if !independent.isEmpty { try script(name: "train", cells: independent, hours: 4) }
         if !dependent.isEmpty { try script(name: "train-ntt", cells: dependent, hours: 4) }
         try writeExecutable(submit, "submit.sh")
+        let transferScript = transfers.isEmpty ? "" : "transfer.sbatch (\(transfers.count) tasks), "
+        let trainScript = independent.isEmpty ? "" : "train.sbatch (\(independent.count) tasks)"
+        let trainNTTScript = dependent.isEmpty
+            ? "" : ", train-ntt.sbatch (\(dependent.count) tasks, after the transfers)"
         return """
         wrote \(layout.plan.path):
           commands.txt   \(cells.count) independent commands (run them with any launcher, e.g. xargs -P, GNU parallel)
-          submit.sh      submits \(transfers.isEmpty ? "" : "transfer.sbatch (\(transfers.count) tasks), ")\(independent.isEmpty ? "" : "train.sbatch (\(independent.count) tasks)")\(dependent.isEmpty ? "" : ", train-ntt.sbatch (\(dependent.count) tasks, after the transfers)")
+          submit.sh      submits \(transferScript)\(trainScript)\(trainNTTScript)
         then aggregate with: ntt report \(root)
         """
     }
@@ -60,7 +68,8 @@ public struct ExperimentPlan {
         s += "# One cell per array task, into the shared experiment folder. Set NTT to the ntt binary on the cluster.\n"
         s += "set -euo pipefail\nNTT=\"${NTT:-\(executable)}\"\ncells=(\n"
         s += cells.map { "  " + Self.quote($0.id) }.joined(separator: "\n") + "\n)\n"
-        s += "exec \"$NTT\" experiment --out \(Self.quote(layout.root.standardizedFileURL.path)) --cell \"${cells[$SLURM_ARRAY_TASK_ID]}\" --threads \"${SLURM_CPUS_PER_TASK:-2}\"\n"
+        s += "exec \"$NTT\" experiment --out \(Self.quote(layout.root.standardizedFileURL.path))"
+            + " --cell \"${cells[$SLURM_ARRAY_TASK_ID]}\" --threads \"${SLURM_CPUS_PER_TASK:-2}\"\n"
         try writeExecutable(s, name + ".sbatch")
     }
 

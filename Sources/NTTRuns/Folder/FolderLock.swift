@@ -12,7 +12,9 @@ public final class FolderLock {
     /// Takes the lock, or returns nil if another process holds it.
     public init?(_ url: URL) throws {
         let fd = open(url.path, O_RDONLY | O_DIRECTORY)
-        guard fd >= 0 else { throw NTTError("\(url.path): cannot open the folder (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else {
+            throw NTTError("\(url.path): cannot open the folder (\(String(cString: strerror(errno))))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             return nil

@@ -75,6 +75,8 @@ public enum MemoryEstimate {
 extension Model {
     /// Weights and biases, counted in Double (no overflow for absurd specs).
     var weightCountDouble: Double {
-        parameterShapes.reduce(0.0) { $0 + $1.weight.reduce(1.0) { $0 * Double($1) } + $1.bias.reduce(1.0) { $0 * Double($1) } }
+        parameterShapes.reduce(0.0) {
+            $0 + $1.weight.reduce(1.0) { $0 * Double($1) } + $1.bias.reduce(1.0) { $0 * Double($1) }
+        }
     }
 }

@@ -12,7 +12,9 @@ public final class MetricsLog {
     init(url: URL, keepingFirst bytes: Int) throws {
         self.url = url
         if !FileManager.default.fileExists(atPath: url.path) {
-            guard bytes == 0 else { throw NTTError("\(url.path): missing, but the checkpoint expects \(bytes) bytes of it") }
+            guard bytes == 0 else {
+                throw NTTError("\(url.path): missing, but the checkpoint expects \(bytes) bytes of it")
+            }
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
                 throw NTTError("\(url.path): cannot create the metrics file")
             }

@@ -70,14 +70,16 @@ public struct RunFolder: Sendable {
             throw NTTError("\(flag) \(path) exists and is not a folder; --overwrite replaces only run folders")
         }
         guard path != "/" && cwd != path && !cwd.hasPrefix(path + "/") else {
-            throw NTTError("\(flag) \(path) is the working folder or one of its parents; --overwrite will not remove it")
+            throw NTTError("\(flag) \(path) is the working folder or one of its parents; "
+                           + "--overwrite will not remove it")
         }
         let folder = RunFolder(url)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         let written = folder.contains(markerName) || entries.isEmpty
             || ((try? String(contentsOf: folder.file(configName), encoding: .utf8))?.contains("tool_version") ?? false)
         guard written else {
-            throw NTTError("\(flag) \(path) is not a folder ntt wrote; --overwrite will not remove it (remove it yourself)")
+            throw NTTError("\(flag) \(path) is not a folder ntt wrote; "
+                           + "--overwrite will not remove it (remove it yourself)")
         }
     }
 
@@ -93,7 +95,9 @@ public struct RunFolder: Sendable {
             try fm.removeItem(at: url)
             _ = old
         case .create:
-            if fm.fileExists(atPath: url.path) { throw NTTError("--out \(url.path) appeared while the run was starting") }
+            if fm.fileExists(atPath: url.path) {
+                throw NTTError("--out \(url.path) appeared while the run was starting")
+            }
         case .existing:
             break
         }
@@ -109,7 +113,8 @@ public struct RunFolder: Sendable {
     /// Called with the folder's lock held, so no live writer owns one.
     func removeStaleTemporaries() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        for name in names where name.hasPrefix(".") && name.range(of: #"\.tmp-[0-9]+$"#, options: .regularExpression) != nil {
+        for name in names
+        where name.hasPrefix(".") && name.range(of: #"\.tmp-[0-9]+$"#, options: .regularExpression) != nil {
             try? FileManager.default.removeItem(at: file(name))
         }
     }
@@ -186,7 +191,8 @@ public struct RunFolder: Sendable {
     // MARK: Tensors
 
     /// Writes tensors as safetensors under `name`, with `metadata` in the header.
-    public func writeTensors(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String], to name: String) throws {
+    public func writeTensors(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String],
+                             to name: String) throws {
         try SafeTensors.write(tensors, metadata: metadata, to: file(name).path)
     }
 

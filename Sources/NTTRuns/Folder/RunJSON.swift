@@ -21,7 +21,9 @@ public enum RunJSON {
     private static func makeEncoder(pretty: Bool) -> JSONEncoder {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        e.outputFormatting = pretty
+            ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
         return e
     }
 
@@ -53,7 +55,9 @@ public enum RunJSON {
 
     /// Decodes a document; the error names the file.
     public static func read<T: Decodable>(_ type: T.Type, from url: URL, what: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw NTTError("\(url.path): cannot read") }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw NTTError("\(url.path): cannot read")
+        }
         do { return try decoder.decode(T.self, from: data) } catch {
             throw NTTError("\(url.path): not \(what) (\(Self.describe(error)))")
         }
@@ -62,7 +66,8 @@ public enum RunJSON {
     /// A decoding error as a short phrase naming the key path.
     public static func describe(_ error: Error) -> String {
         switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c),
+             DecodingError.dataCorrupted(let c):
             let path = c.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? c.debugDescription : "bad value at '\(path)'"
         case DecodingError.keyNotFound(let key, _):

@@ -18,7 +18,8 @@ public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertibl
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) else {
-            throw NTTError("--init '\(text)' is neither a run folder, a checkpoint, nor a method (\(PruningMethod.names))")
+            throw NTTError("--init '\(text)' is neither a run folder, a checkpoint, "
+                           + "nor a method (\(PruningMethod.names))")
         }
         let isTransfer = isDirectory.boolValue && RunFolder(path: text).contains(TransferRun.studentName)
         self = isTransfer ? .transferRun(text) : .checkpoint(text)
@@ -36,7 +37,9 @@ public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertibl
     /// run's `init.safetensors`, a training run's `model.safetensors`, or the file itself.
     public static func checkpointFile(_ path: String) -> String {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return path }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return path
+        }
         let folder = RunFolder(path: path)
         for name in [TransferRun.studentName, PruneRun.outputName, TrainingRun.outputName] where folder.contains(name) {
             return folder.file(name).path
@@ -56,7 +59,8 @@ public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertibl
         case .transferRun(let path), .checkpoint(let path):
             let file = Self.checkpointFile(path)
             guard FileManager.default.fileExists(atPath: file) else {
-                throw NTTError("--init \(path): no student.safetensors or init.safetensors there (is the transfer finished?)")
+                throw NTTError("--init \(path): no student.safetensors or init.safetensors there "
+                               + "(is the transfer finished?)")
             }
             let c = try ModelCheckpoint.load(file, model: model)
             return SparseInitialization(parameters: c.parameters,
@@ -76,7 +80,8 @@ public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertibl
         } else if let p = try c.decodeIfPresent(String.self, forKey: .checkpoint) {
             self = .checkpoint(p)
         } else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "no initialisation"))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "no initialisation"))
         }
     }
 

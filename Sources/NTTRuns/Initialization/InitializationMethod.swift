@@ -39,7 +39,8 @@ public enum InitializationMethod: Hashable, Sendable, Codable, CustomStringConve
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let value = InitializationMethod(name: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "unknown initialisation '\(text)'; expected \(Self.names)"))
+                                                    debugDescription: "unknown initialisation '\(text)'; "
+                                                        + "expected \(Self.names)"))
         }
         self = value
     }

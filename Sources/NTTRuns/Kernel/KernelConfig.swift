@@ -21,6 +21,8 @@ public struct KernelConfig: Codable, Sendable, Equatable {
 
     public func validate() throws(NTTError) {
         guard count >= 2 else { throw NTTError("--count must be at least 2, got \(count)") }
-        if pairs == .halves && count % 2 != 0 { throw NTTError("--count must be even with --pairs halves, got \(count)") }
+        if pairs == .halves && count % 2 != 0 {
+            throw NTTError("--count must be even with --pairs halves, got \(count)")
+        }
     }
 }

@@ -26,17 +26,21 @@ public struct KernelRun {
     public func run(dataset: Dataset) throws -> Result {
         let c = config
         let path = Initialization.checkpointFile(c.checkpoint)
-        guard FileManager.default.fileExists(atPath: path) else { throw NTTError("--checkpoint: \(path) does not exist") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw NTTError("--checkpoint: \(path) does not exist")
+        }
         guard let modelText = c.model ?? ModelCheckpoint.recordedModel(path) else {
             throw NTTError("--model is required: \(path) records no model")
         }
-        let model = try Model(spec: ModelSpec.resolve(modelText, classes: dataset.classes), imageShape: dataset.imageShape)
+        let model = try Model(spec: ModelSpec.resolve(modelText, classes: dataset.classes),
+                              imageShape: dataset.imageShape)
         guard c.count <= dataset.test.count else {
             throw NTTError("--count \(c.count) exceeds the \(dataset.test.count) test inputs")
         }
         let (n1, n2) = c.pairs == .halves ? (c.count / 2, c.count / 2) : (c.count, c.count)
         try MemoryEstimate.check(MemoryEstimate.kernel(model, n1: n1, n2: n2),
-                                 what: "the kernel of \(model.spec) on \(n1)×\(n2) inputs", lower: "--count (or use --pairs halves)")
+                                 what: "the kernel of \(model.spec) on \(n1)×\(n2) inputs",
+                                 lower: "--count (or use --pairs halves)")
         let x = model.prepare(dataset.test.batch(Array(0..<c.count)).images)
         let (x1, x2) = c.pairs == .halves
             ? (x.slice(rows: 0..<(c.count / 2)), x.slice(rows: (c.count / 2)..<c.count)) : (x, x)
@@ -49,7 +53,8 @@ public struct KernelRun {
         }
         let theta = try kernel(path)
         guard theta.scalars.allSatisfy(\.isFinite) else {
-            throw NTTError("--checkpoint \(path): its kernel has NaN or infinite entries (weights too large for Float32?)")
+            throw NTTError("--checkpoint \(path): its kernel has NaN or infinite entries "
+                           + "(weights too large for Float32?)")
         }
         var result = Result(kernel: theta, x1: x1, x2: x2, model: model, checkpointFile: path,
                             trace: Self.trace(theta), frobenius: Self.frobenius(theta))

@@ -9,9 +9,11 @@ public struct PruneRun {
     public init(config: PruneConfig) throws { self.config = try config.validated() }
 
     /// Returns the initialisation written (its `keptPerLayer` and the model's weight counts).
-    public func run(dataset: Dataset, folder: RunFolder) throws -> (initialization: SparseInitialization, weightsPerLayer: [Int]) {
+    public func run(dataset: Dataset, folder: RunFolder) throws
+        -> (initialization: SparseInitialization, weightsPerLayer: [Int]) {
         let c = config
-        let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes), imageShape: dataset.imageShape)
+        let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes),
+                              imageShape: dataset.imageShape)
         let sparse = try Initialization.pruning(c.method).resolve(model: model, density: c.density, scope: c.prune,
                                                                   seed: c.seed) { dataset.pruningBatch(for: model) }
         let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }

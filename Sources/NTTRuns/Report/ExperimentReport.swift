@@ -61,8 +61,8 @@ public struct ExperimentReport {
                 for d in Set(cells.map(\.result.cell.density)).sorted() {
                     let values = cells.filter { $0.result.cell.density == d }.compactMap(\.result.testAccuracy)
                     let (m, sd) = Self.meanAndStd(values)
-                    out.append(Summary(model: s.model, dataset: s.dataset, initialization: i, density: d, seeds: values.count,
-                                       testAccuracyMean: m, testAccuracyStd: sd))
+                    out.append(Summary(model: s.model, dataset: s.dataset, initialization: i, density: d,
+                                       seeds: values.count, testAccuracyMean: m, testAccuracyStd: sd))
                 }
             }
         }
@@ -74,8 +74,10 @@ public struct ExperimentReport {
     /// The accuracy tables as Markdown, one per model and dataset under a caption line.
     public func accuracyTable() -> String {
         let text = settings.map { s in
-            accuracyTable(for: s).map { "\(s.model) on \(s.dataset): final test accuracy (%), mean ± std over seeds (n)\n\n"
-                + $0.markdown + "\n" } ?? ""
+            accuracyTable(for: s).map {
+                "\(s.model) on \(s.dataset): final test accuracy (%), mean ± std over seeds (n)\n\n"
+                    + $0.markdown + "\n"
+            } ?? ""
         }.joined()
         return text.isEmpty ? "no finished training cells yet\n" : text
     }
@@ -89,7 +91,9 @@ public struct ExperimentReport {
         var table = ReportTable(header: ["initialisation"] + densities.map { "d = \($0)" })
         for i in initializations(s) {
             let cells = densities.map { d -> String in
-                guard let r = rows.first(where: { $0.initialization == i && ($0.density == d || i.isDense) }) else { return "–" }
+                guard let r = rows.first(where: { $0.initialization == i && ($0.density == d || i.isDense) }) else {
+                    return "–"
+                }
                 return String(format: "%.2f ± %.2f (%d)", r.testAccuracyMean * 100, r.testAccuracyStd * 100, r.seeds)
             }
             table.rows.append([i.name + (i.isDense ? " (d = 1)" : "")] + cells)
@@ -111,7 +115,11 @@ public struct ExperimentReport {
                 let name = r.cell.initialization
                 let kept = zip(r.keptPerLayer, r.weightsPerLayer).map { "\($0)/\($1)" }.joined(separator: ", ")
                 if rows.contains(where: { $0.names.contains(name) }) { continue }  // first seed only
-                if let i = rows.firstIndex(where: { $0.kept == kept }) { rows[i].names.append(name) } else { rows.append((kept, [name])) }
+                if let i = rows.firstIndex(where: { $0.kept == kept }) {
+                    rows[i].names.append(name)
+                } else {
+                    rows.append((kept, [name]))
+                }
             }
             for row in rows {
                 let names = row.names.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }
@@ -127,7 +135,9 @@ public struct ExperimentReport {
         let cells = transfers.filter { matches($0.result.cell, s) }.map(\.result)
         for d in Set(cells.map(\.cell.density)).sorted() {
             let mine = cells.filter { $0.cell.density == d }
-            func mean(_ k: KeyPath<CellResult, Double?>) -> Double { Self.meanAndStd(mine.compactMap { $0[keyPath: k] }).mean }
+            func mean(_ k: KeyPath<CellResult, Double?>) -> Double {
+                Self.meanAndStd(mine.compactMap { $0[keyPath: k] }).mean
+            }
             table.rows.append([
                 String(d), String(mine.count), String(mine.first?.iterations ?? 0),
                 String(format: "%.4g → %.4g (%.1f× lower)", mean(\.ntkDistanceBefore), mean(\.ntkDistanceAfter),
@@ -146,7 +156,8 @@ public struct ExperimentReport {
         for (_, r) in trains {
             table.rows.append([r.cell.model, r.cell.dataset, r.cell.initialization.name, String(r.cell.density),
                                String(r.cell.seed), r.testAccuracy.map { String($0) } ?? "",
-                               r.trainAccuracy.map { String($0) } ?? "", String(r.iterations), String(format: "%.2f", r.seconds),
+                               r.trainAccuracy.map { String($0) } ?? "", String(r.iterations),
+                               String(format: "%.2f", r.seconds),
                                String(r.keptPerLayer.reduce(0, +)), String(r.weightsPerLayer.reduce(0, +))])
         }
         return table
@@ -166,7 +177,8 @@ public struct ExperimentReport {
         for i in initializations(s) {
             let mine = rows.filter { $0.initialization == i }
             if i.isDense, let r = mine.first, let lo = densities.min(), let hi = densities.max() {
-                plot.series.append(.init(name: "dense (d = 1)", points: [lo, hi].map { .init(x: $0, y: r.testAccuracyMean * 100) },
+                plot.series.append(.init(name: "dense (d = 1)",
+                                         points: [lo, hi].map { .init(x: $0, y: r.testAccuracyMean * 100) },
                                          dashed: true, markers: false))
             } else {
                 plot.series.append(.init(name: i.name, points: mine.map {
@@ -185,16 +197,17 @@ public struct ExperimentReport {
     /// Mean test accuracy over seeds at each evaluation, per initialisation, at one density
     /// (dense included). Periodic points use a fixed 2000-example test subset; the last the whole set.
     func accuracyVsIteration(_ s: Setting, density: Double) throws -> SVGPlot {
-        var plot = SVGPlot(title: "\(s.model) on \(s.dataset), density \(density): training", xLabel: "training iteration",
-                           yLabel: "test accuracy (%)")
+        var plot = SVGPlot(title: "\(s.model) on \(s.dataset), density \(density): training",
+                           xLabel: "training iteration", yLabel: "test accuracy (%)")
         plot.yLimit = 100
         for i in initializations(s) {
             let cells = trains.filter {
-                matches($0.result.cell, s) && $0.result.cell.initialization == i && ($0.result.cell.density == density || i.isDense)
+                matches($0.result.cell, s) && $0.result.cell.initialization == i
+                    && ($0.result.cell.density == density || i.isDense)
             }
             let curves = try cells.map { try metrics(TrainRecord.self, of: $0.folder) }
-            plot.series.append(.init(name: i.name, points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.testAccuracy * 100) } }),
-                                     dashed: i.isDense, markers: false))
+            let points = Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.testAccuracy * 100) } })
+            plot.series.append(.init(name: i.name, points: points, dashed: i.isDense, markers: false))
         }
         return plot
     }
@@ -204,11 +217,12 @@ public struct ExperimentReport {
                            xLabel: "transfer iteration", yLabel: "distance to the teacher (log scale)", yLog: true)
         let cells = transfers.filter { matches($0.result.cell, s) }
         for (k, d) in Set(cells.map(\.result.cell.density)).sorted().enumerated() {
-            let curves = try cells.filter { $0.result.cell.density == d }.map { try metrics(TransferRecord.self, of: $0.folder) }
-            plot.series.append(.init(name: "NTK, d = \(d)", points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.ntkDistance) } }),
-                                     markers: false, color: k))
-            plot.series.append(.init(name: "output, d = \(d)",
-                                     points: Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.targetDistance) } }),
+            let curves = try cells.filter { $0.result.cell.density == d }
+                .map { try metrics(TransferRecord.self, of: $0.folder) }
+            let ntkCurve = Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.ntkDistance) } })
+            let outputCurve = Self.meanCurve(curves.map { $0.map { ($0.iteration, $0.targetDistance) } })
+            plot.series.append(.init(name: "NTK, d = \(d)", points: ntkCurve, markers: false, color: k))
+            plot.series.append(.init(name: "output, d = \(d)", points: outputCurve,
                                      dashed: true, markers: false, color: k))
         }
         return plot
@@ -231,9 +245,12 @@ public struct ExperimentReport {
             let prefix = settings.count > 1 ? "\(n + 1)-" : ""
             if trains.contains(where: { matches($0.result.cell, s) }) {
                 out.append((s, prefix + "accuracy-vs-density.svg", accuracyVsDensity(s)))
-                let densities = Set(trains.filter { matches($0.result.cell, s) && !$0.result.cell.initialization.isDense }
-                    .map(\.result.cell.density)).sorted()
-                for d in densities { out.append((s, prefix + "accuracy-vs-iteration-d\(d).svg", try accuracyVsIteration(s, density: d))) }
+                let densities = Set(trains.filter {
+                    matches($0.result.cell, s) && !$0.result.cell.initialization.isDense
+                }.map(\.result.cell.density)).sorted()
+                for d in densities {
+                    out.append((s, prefix + "accuracy-vs-iteration-d\(d).svg", try accuracyVsIteration(s, density: d)))
+                }
             }
             if transfers.contains(where: { matches($0.result.cell, s) }) {
                 out.append((s, prefix + "transfer-distances.svg", try transferDistances(s)))
@@ -254,8 +271,9 @@ public struct ExperimentReport {
     /// The report as one document (figures rendered), for Markdown and HTML alike.
     func document(figures: [(section: Setting, file: String, title: String, svg: String)]) -> ReportDocument {
         var doc = ReportDocument(title: "Experiment report")
+        let asOf = ISO8601DateFormatter().string(from: Date())
         doc.blocks.append(.paragraph("\(trains.count) training cells and \(transfers.count) transfer cells finished "
-                                     + "(as of \(ISO8601DateFormatter().string(from: Date())), ntt \(NTTVersion.current))."))
+                                     + "(as of \(asOf), ntt \(NTTVersion.current))."))
         for s in settings {
             doc.blocks.append(.heading(level: 2, text: "\(s.model) on \(s.dataset)"))
             if let table = accuracyTable(for: s) {
@@ -266,13 +284,18 @@ public struct ExperimentReport {
                 doc.blocks += [.heading(level: 3, text: "Transfer"), .table(transferTable(s))]
             }
             let kept = keptTable(s)
-            if !kept.rows.isEmpty { doc.blocks += [.heading(level: 3, text: "Kept weights per layer (first seed)"), .table(kept)] }
+            if !kept.rows.isEmpty {
+                doc.blocks += [.heading(level: 3, text: "Kept weights per layer (first seed)"), .table(kept)]
+            }
             doc.blocks.append(.heading(level: 3, text: "Figures"))
-            for f in figures where f.section == s { doc.blocks.append(.figure(title: f.title, file: "figures/" + f.file, svg: f.svg)) }
+            for f in figures where f.section == s {
+                doc.blocks.append(.figure(title: f.title, file: "figures/" + f.file, svg: f.svg))
+            }
         }
-        doc.blocks.append(.paragraph("Periodic accuracies during training are on fixed 2000-example subsets; final accuracies "
-                                     + "on the whole test set. Distances are on the transfer run's probe batch. Raw numbers: "
-                                     + "results.csv, results.json; every cell's files: cells/."))
+        let notes = "Periodic accuracies during training are on fixed 2000-example subsets; final accuracies "
+            + "on the whole test set. Distances are on the transfer run's probe batch. Raw numbers: "
+            + "results.csv, results.json; every cell's files: cells/."
+        doc.blocks.append(.paragraph(notes))
         return doc
     }
 
@@ -280,7 +303,9 @@ public struct ExperimentReport {
     /// (every metrics file read) before the first file is written.
     @discardableResult
     public func write() throws -> URL {
-        let figures = try figures().map { (section: $0.section, file: $0.file, title: $0.plot.title, svg: $0.plot.render()) }
+        let figures = try figures().map {
+            (section: $0.section, file: $0.file, title: $0.plot.title, svg: $0.plot.render())
+        }
         let doc = document(figures: figures)
         let results = ResultsFile(summary: summaries, train: trains.map(\.result), transfer: transfers.map(\.result))
         let resultsJSON = try RunJSON.encoder.encode(results)

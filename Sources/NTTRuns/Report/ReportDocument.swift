@@ -18,7 +18,8 @@ public struct ReportDocument: Sendable {
         var text = "# \(ReportTable.markdownEscaped(title))\n\n"
         for block in blocks {
             switch block {
-            case .heading(let level, let t): text += String(repeating: "#", count: level) + " " + ReportTable.markdownEscaped(t) + "\n\n"
+            case .heading(let level, let t):
+                text += String(repeating: "#", count: level) + " " + ReportTable.markdownEscaped(t) + "\n\n"
             case .paragraph(let t): text += ReportTable.markdownEscaped(t) + "\n\n"
             case .table(let table): text += table.markdown + "\n"
             case .figure(let t, let file, _): text += "![\(ReportTable.markdownEscaped(t))](\(file))\n\n"
@@ -41,7 +42,8 @@ public struct ReportDocument: Sendable {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(HTMLText.escaped(title))</title>
         <style>
-        body { font-family: Helvetica, Arial, sans-serif; max-width: 980px; margin: 2em auto; padding: 0 1em; color: #222; }
+        body { font-family: Helvetica, Arial, sans-serif; max-width: 980px; \
+        margin: 2em auto; padding: 0 1em; color: #222; }
         table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 14px; }
         th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
         th { background: #f3f3f3; } figure { margin: 1em 0; }

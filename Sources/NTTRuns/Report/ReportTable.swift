@@ -21,9 +21,9 @@ public struct ReportTable: Sendable, Equatable {
         return text + "</table>\n"
     }
 
-    /// CSV as RFC 4180 quotes it (lines end in LF, as Unix tools expect): fields with a comma, quote, CR or LF are quoted (quotes doubled); a field
-    /// that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first, and not a
-    /// number) gets a leading `'`.
+    /// CSV as RFC 4180 quotes it (lines end in LF, as Unix tools expect): fields with a comma, quote, CR or LF
+    /// are quoted (quotes doubled); a field that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab,
+    /// CR first, and not a number) gets a leading `'`.
     public var csv: String {
         ([header] + rows).map { $0.map(Self.csvField).joined(separator: ",") + "\n" }.joined()
     }

@@ -44,37 +44,50 @@ public struct SVGPlot: Sendable {
     public func render() -> String {
         let legendWidth = 150.0
         let left = 64.0, right = width - legendWidth, top = 34.0, bottom = height - 48.0
-        let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
+        let points = series.flatMap(\.points).filter {
+            $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0)
+        }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
         svg += "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
         svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        svg += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">\(HTMLText.escaped(title))</text>\n"
+        svg += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
+            + "\(HTMLText.escaped(title))</text>\n"
         guard !points.isEmpty else {
-            return svg + "<text x=\"\(f(width / 2))\" y=\"\(f(height / 2))\" text-anchor=\"middle\" fill=\"#888\">no data yet</text>\n</svg>\n"
+            return svg + "<text x=\"\(f(width / 2))\" y=\"\(f(height / 2))\" text-anchor=\"middle\" fill=\"#888\">"
+                + "no data yet</text>\n</svg>\n"
         }
         let lows = points.map { $0.y - ($0.error ?? 0) }, highs = points.map { $0.y + ($0.error ?? 0) }
         let xAxis = Axis(low: points.map(\.x).min()!, high: points.map(\.x).max()!, log: xLog)
-        let yAxis = Axis(low: yLog ? points.map(\.y).min()! : lows.min()!, high: yLog ? points.map(\.y).max()! : highs.max()!, log: yLog, limit: yLimit)
+        let yAxis = Axis(low: yLog ? points.map(\.y).min()! : lows.min()!,
+                         high: yLog ? points.map(\.y).max()! : highs.max()!, log: yLog, limit: yLimit)
         func px(_ x: Double) -> Double { left + xAxis.fraction(x) * (right - left) }
         func py(_ y: Double) -> Double { bottom - yAxis.fraction(y) * (bottom - top) }
 
         // Grid, ticks and labels.
         for t in xAxis.ticks {
-            svg += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top))\" x2=\"\(f(px(t)))\" y2=\"\(f(bottom))\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top))\" x2=\"\(f(px(t)))\" y2=\"\(f(bottom))\" "
+                + "stroke=\"#e5e5e5\"/>\n"
             svg += "<text x=\"\(f(px(t)))\" y=\"\(f(bottom + 16))\" text-anchor=\"middle\">\(Axis.label(t))</text>\n"
         }
         for t in yAxis.ticks {
-            svg += "<line x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(right))\" y2=\"\(f(py(t)))\" stroke=\"#e5e5e5\"/>\n"
+            svg += "<line x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(right))\" y2=\"\(f(py(t)))\" "
+                + "stroke=\"#e5e5e5\"/>\n"
             svg += "<text x=\"\(f(left - 6))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(Axis.label(t))</text>\n"
         }
-        svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(right - left))\" height=\"\(f(bottom - top))\" fill=\"none\" stroke=\"#333\"/>\n"
-        svg += "<text x=\"\(f((left + right) / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">\(HTMLText.escaped(xLabel))</text>\n"
-        svg += "<text transform=\"translate(16 \(f((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTMLText.escaped(yLabel))</text>\n"
+        svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(right - left))\" height=\"\(f(bottom - top))\" "
+            + "fill=\"none\" stroke=\"#333\"/>\n"
+        svg += "<text x=\"\(f((left + right) / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">"
+            + "\(HTMLText.escaped(xLabel))</text>\n"
+        svg += "<text transform=\"translate(16 \(f((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">"
+            + "\(HTMLText.escaped(yLabel))</text>\n"
 
         // Series.
         for (i, s) in series.enumerated() {
             let color = Self.palette[(s.color ?? i) % Self.palette.count]
-            let visible = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0) }.sorted { $0.x < $1.x }
+            let visible = s.points.filter {
+                $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0)
+            }.sorted { $0.x < $1.x }
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             if visible.count > 1 {
                 let path = visible.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
@@ -83,7 +96,8 @@ public struct SVGPlot: Sendable {
             for p in visible {
                 if let e = p.error, e > 0 {
                     let y1 = py(yLog ? max(p.y - e, yAxis.lowValue) : p.y - e), y2 = py(p.y + e), x = px(p.x)
-                    svg += "<path d=\"M\(f(x)) \(f(y1))V\(f(y2))M\(f(x - 4)) \(f(y1))h8M\(f(x - 4)) \(f(y2))h8\" stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
+                    svg += "<path d=\"M\(f(x)) \(f(y1))V\(f(y2))M\(f(x - 4)) \(f(y1))h8M\(f(x - 4)) \(f(y2))h8\" "
+                        + "stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
                 }
                 if s.markers || visible.count == 1 {
                     svg += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3.5\" fill=\"\(color)\"/>\n"
@@ -91,7 +105,8 @@ public struct SVGPlot: Sendable {
             }
             // Legend entry.
             let ly = top + 8 + Double(i) * 20
-            svg += "<line x1=\"\(f(right + 14))\" y1=\"\(f(ly))\" x2=\"\(f(right + 38))\" y2=\"\(f(ly))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
+            svg += "<line x1=\"\(f(right + 14))\" y1=\"\(f(ly))\" x2=\"\(f(right + 38))\" y2=\"\(f(ly))\" "
+                + "stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             svg += "<text x=\"\(f(right + 44))\" y=\"\(f(ly + 4))\">\(HTMLText.escaped(s.name))</text>\n"
         }
         return svg + "</svg>\n"
@@ -110,7 +125,9 @@ public struct SVGPlot: Sendable {
             if log {
                 var lo = Foundation.log10(low), hi = Foundation.log10(high)
                 if hi - lo < 1e-9 { lo -= 0.5; hi += 0.5 }
-                let candidates = (Int(floor(lo)) ... Int(ceil(hi))).flatMap { e in [1.0, 2, 5].map { $0 * pow(10, Double(e)) } }
+                let candidates = (Int(floor(lo)) ... Int(ceil(hi))).flatMap { e in
+                    [1.0, 2, 5].map { $0 * pow(10, Double(e)) }
+                }
                 var ticks = candidates.filter { Foundation.log10($0) >= lo - 1e-9 && Foundation.log10($0) <= hi + 1e-9 }
                 if ticks.count > 7 { ticks = ticks.filter { Foundation.log10($0).rounded() == Foundation.log10($0) } }
                 if ticks.count < 2 { ticks = [low, high] }
@@ -125,12 +142,15 @@ public struct SVGPlot: Sendable {
                 let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw }!
                 let first = (lo / step).rounded(.down) * step, last = (hi / step).rounded(.up) * step
                 lowValue = first; highValue = limit.map { min(last, max($0, hi)) } ?? last
-                ticks = stride(from: first, through: highValue + step * 1e-6, by: step).map { Double(String(format: "%.12g", ($0 / step).rounded() * step))! }
+                ticks = stride(from: first, through: highValue + step * 1e-6, by: step).map {
+                    Double(String(format: "%.12g", ($0 / step).rounded() * step))!
+                }
             }
         }
 
         func fraction(_ v: Double) -> Double {
-            log ? (Foundation.log10(v) - Foundation.log10(lowValue)) / (Foundation.log10(highValue) - Foundation.log10(lowValue))
+            log ? (Foundation.log10(v) - Foundation.log10(lowValue))
+                    / (Foundation.log10(highValue) - Foundation.log10(lowValue))
                 : (v - lowValue) / (highValue - lowValue)
         }
 

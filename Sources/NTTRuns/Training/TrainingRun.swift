@@ -23,7 +23,8 @@ public struct TrainingRun {
     public func run(dataset: Dataset, folder: RunFolder,
                     progress: (Trainer.Progress) -> Void = { _ in }) throws -> Outcome {
         let c = config.training
-        let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes), imageShape: dataset.imageShape)
+        let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes),
+                              imageShape: dataset.imageShape)
         try MemoryEstimate.check(MemoryEstimate.trainingStep(model, batch: c.batchSize),
                                  what: "a training step of \(model.spec) with --batch-size \(c.batchSize)",
                                  lower: "--batch-size or the model's size")
@@ -52,7 +53,7 @@ public struct TrainingRun {
             try folder.writeModel(result.parameters, masks: sparse.masks, metadata: metadata, to: Self.outputName)
             return result
         }
-        return Outcome(record: result.record, seconds: Date().timeIntervalSince(start), keptPerLayer: sparse.keptPerLayer,
-                       weightsPerLayer: weights)
+        return Outcome(record: result.record, seconds: Date().timeIntervalSince(start),
+                       keptPerLayer: sparse.keptPerLayer, weightsPerLayer: weights)
     }
 }

@@ -36,12 +36,14 @@ extension TransferRun {
         let path = folder.file(Self.checkpointName).path
         guard folder.contains(Self.checkpointName) else {
             if folder.contains(Self.studentName) {
-                throw NTTError("\(folder.path): the run has already finished (student.safetensors exists); nothing to resume")
+                throw NTTError("\(folder.path): the run has already finished (student.safetensors exists); "
+                               + "nothing to resume")
             }
             guard folder.contains(RunFolder.configName) else {
                 throw NTTError("\(folder.path): no checkpoint and no config.json; not a transfer run to resume")
             }
-            let saved = try folder.readJSON(TransferConfig.self, from: RunFolder.configName, what: "a transfer's config")
+            let saved = try folder.readJSON(TransferConfig.self, from: RunFolder.configName,
+                                            what: "a transfer's config")
             guard saved == config else {
                 throw NTTError("\(folder.file(RunFolder.configName).path): the run was started with other settings; "
                                + "resume with the same flags as the original run")
@@ -51,7 +53,9 @@ extension TransferRun {
         let file = try SafeTensors.read(path)
         let meta = file.metadata
         let decoder = RunJSON.decoder
-        guard let savedConfig = meta["config"].flatMap({ try? decoder.decode(TransferConfig.self, from: Data($0.utf8)) }) else {
+        guard let savedConfig = meta["config"].flatMap({
+            try? decoder.decode(TransferConfig.self, from: Data($0.utf8))
+        }) else {
             throw NTTError("\(path): the checkpoint has no readable run settings")
         }
         guard savedConfig == config else {
@@ -60,7 +64,9 @@ extension TransferRun {
         }
         guard let iteration = meta["iteration"].flatMap(Int.init), let step = meta["adam_step"].flatMap(Int.init),
               let metricsBytes = meta["metrics_bytes"].flatMap(Int.init),
-              let order = meta["batch_order"].flatMap({ try? decoder.decode(BatchOrder.self, from: Data($0.utf8)) }) else {
+              let order = meta["batch_order"].flatMap({
+                  try? decoder.decode(BatchOrder.self, from: Data($0.utf8))
+              }) else {
             throw NTTError("\(path): the checkpoint's state metadata is missing or corrupt")
         }
         guard iteration >= 0 && iteration < totalIterations, step >= 0, metricsBytes >= 0 else {
@@ -70,7 +76,8 @@ extension TransferRun {
         let shapes = model.parameterShapes
         var expected: [(name: String, shape: [Int])] = []
         for (i, s) in shapes.enumerated() {
-            expected += [(TensorNames.weight(i), s.weight), (TensorNames.bias(i), s.bias), (TensorNames.mask(i), s.weight)]
+            expected += [(TensorNames.weight(i), s.weight), (TensorNames.bias(i), s.bias),
+                         (TensorNames.mask(i), s.weight)]
         }
         let all = shapes.map(\.weight) + shapes.map(\.bias)
         if step > 0 { for (t, s) in all.enumerated() { expected += [("adam.m.\(t)", s), ("adam.v.\(t)", s)] } }
@@ -91,7 +98,8 @@ extension TransferRun {
     func writeResults(_ s: State, teacher: [LayerParameters]) throws {
         var meta = metadata
         meta["iteration"] = String(s.iteration)
-        try folder.writeModel(teacher, masks: nil, metadata: meta.merging(["role": "teacher"]) { $1 }, to: Self.teacherName)
+        try folder.writeModel(teacher, masks: nil, metadata: meta.merging(["role": "teacher"]) { $1 },
+                              to: Self.teacherName)
         try folder.writeTensors([("x", probe)], metadata: meta.merging(["role": "probe"]) { $1 }, to: Self.probeName)
         // The student goes last: its presence marks a finished run.
         try folder.writeModel(s.parameters, masks: s.masks, metadata: meta.merging(["role": "student"]) { $1 },

@@ -46,7 +46,8 @@ public struct TransferRun {
                            + "\(config.batchSize); use a larger dataset or smaller batch")
         }
         guard train.count >= config.batchSize else {
-            throw NTTError("the training split has \(train.count) inputs, fewer than --batch-size = \(config.batchSize)")
+            throw NTTError("the training split has \(train.count) inputs, "
+                           + "fewer than --batch-size = \(config.batchSize)")
         }
         data = train
         probe = model.prepare(validation.batch(Array(0..<config.batchSize)).images)
@@ -79,7 +80,8 @@ public struct TransferRun {
     ///   - stopAfter: testing hook: checkpoint and stop after this iteration, as if interrupted.
     ///   - checkpointInterval: seconds between periodic checkpoints.
     public func run(resume: Bool = false, stop: StopFlag? = nil, stopAfter: Int? = nil,
-                    checkpointInterval: Double = 180, progress: (TransferProgress) -> Void = { _ in }) throws -> Outcome {
+                    checkpointInterval: Double = 180,
+                    progress: (TransferProgress) -> Void = { _ in }) throws -> Outcome {
         let existed = FileManager.default.fileExists(atPath: folder.path)
         do {
             return try runLoop(resume: resume, stop: stop, stopAfter: stopAfter, checkpointInterval: checkpointInterval,
@@ -122,7 +124,8 @@ public struct TransferRun {
             }
             let r = TransferRecord(iteration: s.iteration, terms: terms)
             guard r.transferLoss.isFinite else {
-                throw NTTError("the transfer loss became \(r.transferLoss) at iteration \(s.iteration); try a smaller --lr")
+                throw NTTError("the transfer loss became \(r.transferLoss) at iteration \(s.iteration); "
+                               + "try a smaller --lr")
             }
             try metrics.append(r)
             s.metricsBytes = metrics.bytes
@@ -151,7 +154,8 @@ public struct TransferRun {
             state.iteration += 1
             let t = state.iteration
             if t % config.maskUpdateEvery == 0 && t <= total - config.maskUpdateEvery {
-                state.masks = MagnitudePruner.masks(weights: state.weights, density: config.density, scope: config.prune)
+                state.masks = MagnitudePruner.masks(weights: state.weights, density: config.density,
+                                                    scope: config.prune)
             }
             if t % config.recordEvery == 0 || t == total { try record(&state) }
             progress(TransferProgress(iteration: t, total: total, ntkDistance: lastNTK))
