@@ -9,3 +9,13 @@ extension Dataset {
         return (model.prepare(images), labels)
     }
 }
+
+extension Dataset {
+    /// Training with labels needs an output per class (a label k needs a logit k).
+    public func checkLabelled(by model: Model) throws {
+        guard model.outputCount >= classes else {
+            throw NTTError("--model \(model.spec) has \(model.outputCount) outputs but \(name) has \(classes) classes; "
+                           + "end the model with dense(\(classes))")
+        }
+    }
+}

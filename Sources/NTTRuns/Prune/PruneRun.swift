@@ -14,6 +14,10 @@ public struct PruneRun {
         let c = config
         let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes),
                               imageShape: dataset.imageShape)
+        if c.method.needsLabels { try dataset.checkLabelled(by: model) }
+        // Scores take a few passes over 100 examples (GraSP a Hessian-vector product): a few training steps' worth.
+        try MemoryEstimate.check(3 * MemoryEstimate.trainingStep(model, batch: 128),
+                                 what: "pruning \(model.spec) with \(c.method.rawValue)", lower: "the model's size")
         let sparse = try Initialization.pruning(c.method).resolve(model: model, density: c.density, scope: c.prune,
                                                                   seed: c.seed) { dataset.pruningBatch(for: model) }
         let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }

@@ -25,6 +25,7 @@ public struct TrainingRun {
         let c = config.training
         let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes),
                               imageShape: dataset.imageShape)
+        try dataset.checkLabelled(by: model)
         try MemoryEstimate.check(MemoryEstimate.trainingStep(model, batch: c.batchSize),
                                  what: "a training step of \(model.spec) with --batch-size \(c.batchSize)",
                                  lower: "--batch-size or the model's size")
