@@ -12,6 +12,9 @@ struct OutputOptions: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: out) }
 
-    /// Creates the folder for a new run; refuses an existing one unless --overwrite.
-    func create() throws -> RunFolder { try RunFolder.create(url, overwrite: overwrite) }
+    /// The folder of a new run (made when the run starts writing); refuses an existing one unless
+    /// --overwrite. `resumable` commands suggest --resume in that refusal.
+    func create(resumable: Bool = false) throws -> RunFolder {
+        try RunFolder.create(url, overwrite: overwrite, resumable: resumable)
+    }
 }

@@ -24,7 +24,7 @@ struct TransferCommand: ParsableCommand {
         let config = settings.config(data: data)
         try config.validate()
         let dataset = try data.load(for: .transfer)
-        let folder = resume ? try RunFolder.existing(output.url) : try output.create()
+        let folder = resume ? try RunFolder.existing(output.url) : try output.create(resumable: true)
         let run = try TransferRun(config: config, dataset: dataset, folder: folder)
         let bar = ProgressBar(total: run.totalIterations, label: "transfer")
         let start = Date()

@@ -133,4 +133,49 @@ struct ExperimentReportTests {
         let json = try JSONSerialization.jsonObject(with: jsonData) as! [String: Any]
         #expect((json["train"] as! [Any]).count == 6 && (json["summary"] as! [Any]).count == 3)
     }
+
+    /// Names come from users (model specs, and done.json files copied from anywhere): they are
+    /// escaped for Markdown and HTML, quoted for CSV; a broken metrics file is named, and
+    /// nothing is written when the report cannot be made.
+    @Test func hostileNamesAndBrokenFilesAreHandled() throws {
+        let root = try Self.makeExperiment()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let layout = ExperimentLayout(root: root)
+        let hostile = "dense(8),<script>alert(1)</script>|x,\"=cmd\"\nrow"
+        // A hostile model name, and a denormal density beside the normal ones of lenet-300-100.
+        let cells = [ExperimentCell(kind: .train, model: hostile, dataset: "synthetic", density: 0.1,
+                                    initialization: .pruning(.random), seed: 0),
+                     ExperimentCell(kind: .train, model: "lenet-300-100", dataset: "synthetic", density: 1e-320,
+                                    initialization: .pruning(.random), seed: 0)]
+        var folder = RunFolder(root)
+        for cell in cells {
+            folder = RunFolder(layout.folder(cell))
+            try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+            let log = try folder.metrics()
+            try log.append(TrainRecord(iteration: 10, epoch: 0, loss: 1, trainAccuracy: 0.5, testAccuracy: 0.5,
+                                       final: true))
+            var result = CellResult(cell: cell, iterations: 10, seconds: 1, keptPerLayer: [1], weightsPerLayer: [2])
+            result.testAccuracy = 0.5
+            try folder.writeDone(result)
+        }
+        try ExperimentReport(root: root).write()
+        let md = try String(contentsOf: root.appendingPathComponent("report.md"), encoding: .utf8)
+        let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(!md.contains("<script>") && !html.contains("<script>") && html.contains("&lt;script&gt;"))
+        #expect(md.contains("\\|x"))  // the pipe cannot end a table cell
+        let csv = try String(contentsOf: root.appendingPathComponent("results.csv"), encoding: .utf8)
+        #expect(csv.contains("\"dense(8),<script>alert(1)</script>|x,\"\"=cmd\"\"\nrow\""))
+        for figure in try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("figures").path) {
+            let svg = try String(contentsOf: root.appendingPathComponent("figures/" + figure), encoding: .utf8)
+            #expect(!svg.contains("nan") && !svg.contains("inf"), "\(figure)")
+        }
+        // A cell whose metrics are gone: the error names the file, and no output is touched.
+        try FileManager.default.removeItem(at: folder.file(RunFolder.metricsName))
+        try FileManager.default.removeItem(at: root.appendingPathComponent("figures"))
+        #expect {
+            try ExperimentReport(root: root).write()
+        } throws: { "\($0)".contains(folder.file(RunFolder.metricsName).path) }
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("figures").path))
+        #expect(ReportTable(header: ["a"], rows: [["=1+2"], ["-3"], ["@x"]]).csv == "a\n'=1+2\n-3\n'@x\n")
+    }
 }

@@ -32,6 +32,11 @@ struct OutputSafetyTests {
         let run = dir + "/run"
         #expect(try CLI.run(prune + ["--out", run]).status == 0)
         let before = try Data(contentsOf: URL(fileURLWithPath: run + "/init.safetensors"))
+        // Each command's hint names only the flags it has: prune has no --resume, transfer has.
+        let refused = try CLI.run(prune + ["--out", run])
+        #expect(refused.status != 0 && refused.stderr.contains("--overwrite") && !refused.stderr.contains("--resume"))
+        let refusedTransfer = try CLI.run(["transfer", "--iterations", "2", "--out", run] + Self.synthetic)
+        #expect(refusedTransfer.status != 0 && refusedTransfer.stderr.contains("--resume"))
         try CLI.expectCleanFailure(["transfer", "--model", "dense(10", "--dataset", "synthetic", "--out", run,
                                     "--overwrite"],
                                    mentions: "dense(10")

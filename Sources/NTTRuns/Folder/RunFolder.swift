@@ -33,15 +33,18 @@ public struct RunFolder: Sendable {
     /// has validated everything): an existing path is refused unless `overwrite`, and even then
     /// only a folder that ntt wrote (or an empty one) may be replaced; never a file, a device,
     /// the working folder or one of its parents. Errors name `flag`.
-    public static func create(_ url: URL, overwrite: Bool, flag: String = "--out") throws -> RunFolder {
+    ///
+    /// - Parameter resumable: whether the command has `--resume` (then the refusal suggests it).
+    public static func create(_ url: URL, overwrite: Bool, flag: String = "--out",
+                              resumable: Bool = false) throws -> RunFolder {
         let url = url.standardizedFileURL
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             return RunFolder(url, start: .create)
         }
         guard overwrite else {
-            throw NTTError("\(flag) \(url.path) already exists; choose another \(flag), pass --overwrite, "
-                           + "or --resume an interrupted run")
+            let hint = resumable ? ", pass --overwrite, or --resume an interrupted run" : " or pass --overwrite"
+            throw NTTError("\(flag) \(url.path) already exists; choose another \(flag)\(hint)")
         }
         try checkReplaceable(url, flag: flag)
         return RunFolder(url, start: .replace)

@@ -44,9 +44,7 @@ public struct SVGPlot: Sendable {
     public func render() -> String {
         let legendWidth = 150.0
         let left = 64.0, right = width - legendWidth, top = 34.0, bottom = height - 48.0
-        let points = series.flatMap(\.points).filter {
-            $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0)
-        }
+        let points = series.flatMap(\.points).filter(plottable)
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
         svg += "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
@@ -85,9 +83,7 @@ public struct SVGPlot: Sendable {
         // Series.
         for (i, s) in series.enumerated() {
             let color = Self.palette[(s.color ?? i) % Self.palette.count]
-            let visible = s.points.filter {
-                $0.x.isFinite && $0.y.isFinite && (!xLog || $0.x > 0) && (!yLog || $0.y > 0)
-            }.sorted { $0.x < $1.x }
+            let visible = s.points.filter(plottable).sorted { $0.x < $1.x }
             let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             if visible.count > 1 {
                 let path = visible.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
@@ -113,6 +109,13 @@ public struct SVGPlot: Sendable {
     }
 
     private func f(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    /// Whether a point can be drawn: finite, and on a log axis within 1e-100…1e100 (beyond that
+    /// the padded axis ends under- or overflow, and such values mean a corrupt input anyway).
+    func plottable(_ p: Point) -> Bool {
+        func ok(_ v: Double, _ log: Bool) -> Bool { v.isFinite && (!log || (v >= 1e-100 && v <= 1e100)) }
+        return ok(p.x, xLog) && ok(p.y, yLog)
+    }
 
     /// An axis range padded to round ticks: 1-2-5 steps (linear) or decades with 2 and 5 (log).
     struct Axis {
