@@ -38,7 +38,8 @@ public enum ShapeRules {
         let (m, ka) = transposeA ? (a[1], a[0]) : (a[0], a[1])
         let (kb, n) = transposeB ? (b[1], b[0]) : (b[0], b[1])
         guard ka == kb else {
-            throw ShapeError("matmul: inner sizes differ (\(ka) vs \(kb)) for shapes \(a)\(transposeA ? "ᵀ" : "") and \(b)\(transposeB ? "ᵀ" : "")")
+            throw ShapeError("matmul: inner sizes differ (\(ka) vs \(kb)) for shapes "
+                                 + "\(a)\(transposeA ? "ᵀ" : "") and \(b)\(transposeB ? "ᵀ" : "")")
         }
         return [m, n]
     }

@@ -13,7 +13,8 @@ extension Tensor {
                                windowHeight: windowHeight, windowWidth: windowWidth,
                                strideHeight: strideHeight, strideWidth: strideWidth, padding: padding)
         precondition(g.outHeight > 0 && g.outWidth > 0,
-                     "patches: a \(windowHeight)×\(windowWidth) window does not fit an image of \(shape[1])×\(shape[2]) with \(padding) padding")
+                     "patches: a \(windowHeight)×\(windowWidth) window does not fit an image of "
+                         + "\(shape[1])×\(shape[2]) with \(padding) padding")
         return patches(g)
     }
 
@@ -25,7 +26,8 @@ extension Tensor {
 
     /// col2im: scatter-adds a patch matrix back onto the image (the adjoint of `patches`).
     package func patchesAdjoint(_ g: WindowGeometry) -> Tensor {
-        precondition(shape == [g.patchCount, g.patchSize], "patchesAdjoint: shape \(shape) does not match the window geometry")
+        precondition(shape == [g.patchCount, g.patchSize],
+                     "patchesAdjoint: shape \(shape) does not match the window geometry")
         let outShape = [g.batch, g.height, g.width, g.channels]
         let out = Tensor.make(outShape) { o in withPointer { Im2col.accumulate($0, g, into: o) } }
         return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.patches(g)] }
@@ -84,7 +86,8 @@ extension Tensor {
                                windowHeight: w.shape[0], windowWidth: w.shape[1],
                                strideHeight: strides.0, strideWidth: strides.1, padding: padding)
         precondition(g.outHeight > 0 && g.outWidth > 0,
-                     "conv2d: a \(w.shape[0])×\(w.shape[1]) filter does not fit a \(x.shape[1])×\(x.shape[2]) input with \(padding) padding")
+                     "conv2d: a \(w.shape[0])×\(w.shape[1]) filter does not fit a "
+                         + "\(x.shape[1])×\(x.shape[2]) input with \(padding) padding")
         let cout = w.shape[3]
         let y = matmul(x.patches(g), w.reshaped([g.patchSize, cout]))
         return y.reshaped([g.batch, g.outHeight, g.outWidth, cout])

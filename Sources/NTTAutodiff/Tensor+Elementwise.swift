@@ -7,11 +7,14 @@ extension Tensor {
     /// Applies `op` to equal-shaped operands (after broadcasting both to the common shape).
     @inline(__always)
     private static func binary(_ a: Tensor, _ b: Tensor, _ name: String,
-                               _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)
+                               _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                                          Int) -> Void)
         -> (Tensor, Tensor, [Float]) {
         var a = a, b = b
         if a.shape != b.shape {
-            let shape = ShapeRules.require({ () throws(ShapeError) in try ShapeRules.broadcast(a.shape, b.shape) }, name)
+            let shape = ShapeRules.require({ () throws(ShapeError) in
+                try ShapeRules.broadcast(a.shape, b.shape)
+            }, name)
             if a.shape != shape { a = a.broadcast(to: shape) }
             if b.shape != shape { b = b.broadcast(to: shape) }
         }
@@ -111,7 +114,8 @@ extension Tensor {
         let n = count
         let out = Tensor.make(shape) { o in withPointer { g in reference.withPointer { r in
             Parallel.forEachRange(of: n, work: 1) { range in
-                Strided.keepWherePositive(g + range.lowerBound, reference: r + range.lowerBound, into: o + range.lowerBound, count: range.count)
+                Strided.keepWherePositive(g + range.lowerBound, reference: r + range.lowerBound,
+                                          into: o + range.lowerBound, count: range.count)
             }
         } } }
         return Tensor.recorded(shape, out, inputs: [self]) { g in [g.keepingWhere(positive: reference)] }

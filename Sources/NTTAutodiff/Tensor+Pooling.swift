@@ -3,7 +3,8 @@ import NTTKernels
 extension Tensor {
     /// Elements at flat positions `indices` (shape `outShape`); its pullback scatter-adds.
     public func gathering(_ indices: [Int32], shape outShape: [Int]) -> Tensor {
-        precondition(outShape.reduce(1, *) == indices.count, "gathering: \(indices.count) indices for shape \(outShape)")
+        precondition(outShape.reduce(1, *) == indices.count,
+                     "gathering: \(indices.count) indices for shape \(outShape)")
         let n = indices.count, inShape = shape, size = count
         let out = Tensor.make(outShape) { o in
             withPointer { p in for i in 0..<n {
@@ -30,14 +31,17 @@ extension Tensor {
         return Tensor.recorded(outShape, out, inputs: [self]) { g in [g.gathering(indices, shape: inShape)] }
     }
 
-    private func windowGeometry(_ window: (Int, Int), _ strides: (Int, Int), _ padding: Padding, _ op: String) -> WindowGeometry {
+    private func windowGeometry(_ window: (Int, Int), _ strides: (Int, Int), _ padding: Padding,
+                                _ op: String) -> WindowGeometry {
         precondition(rank == 4, "\(op): needs an NHWC tensor of rank 4, got shape \(shape)")
-        precondition(window.0 > 0 && window.1 > 0 && strides.0 > 0 && strides.1 > 0, "\(op): window and stride must be positive")
+        precondition(window.0 > 0 && window.1 > 0 && strides.0 > 0 && strides.1 > 0,
+                     "\(op): window and stride must be positive")
         let g = WindowGeometry(batch: shape[0], height: shape[1], width: shape[2], channels: shape[3],
                                windowHeight: window.0, windowWidth: window.1,
                                strideHeight: strides.0, strideWidth: strides.1, padding: padding)
         precondition(g.outHeight > 0 && g.outWidth > 0,
-                     "\(op): a \(window.0)×\(window.1) window does not fit a \(shape[1])×\(shape[2]) input with \(padding) padding")
+                     "\(op): a \(window.0)×\(window.1) window does not fit a "
+                         + "\(shape[1])×\(shape[2]) input with \(padding) padding")
         return g
     }
 
@@ -52,15 +56,20 @@ extension Tensor {
     /// argmax positions it gathered from. The same operation as `gathering(indices, …)`, with the
     /// maxima taken in the same sweep as their positions.
     package func maxPool(_ g: WindowGeometry) -> (value: Tensor, indices: [Int32]) {
-        precondition(shape == [g.batch, g.height, g.width, g.channels], "maxPool: shape \(shape) does not match the window geometry")
+        precondition(shape == [g.batch, g.height, g.width, g.channels],
+                     "maxPool: shape \(shape) does not match the window geometry")
         let outShape = [g.batch, g.outHeight, g.outWidth, g.channels], inShape = shape
         let n = outShape.reduce(1, *)
         var indices = [Int32](repeating: 0, count: n)
         let out = Tensor.make(outShape) { o in
-            withPointer { p in indices.withUnsafeMutableBufferPointer { Pooling.maxIndices(p, g, into: $0.baseAddress!, values: o) } }
+            withPointer { p in indices.withUnsafeMutableBufferPointer {
+                Pooling.maxIndices(p, g, into: $0.baseAddress!, values: o)
+            } }
         }
         let positions = indices, layout = Pooling.ArgmaxLayout(g)
-        let value = Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)] }
+        let value = Tensor.recorded(outShape, out, inputs: [self]) { grad in
+            [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)]
+        }
         return (value, indices)
     }
 
@@ -68,13 +77,18 @@ extension Tensor {
     /// tensor's rows [rows, …pooled] scattered onto zeros [rows, …input]. Rows are shared out
     /// between threads; `gathering`/`scattering` with explicit indices do the same serially.
     package func maxPoolAdjoint(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
-        precondition(positions.count == layout.images * layout.outPerImage && count == layout.rows * layout.outPerImage && rank >= 1 && shape[0] == layout.rows,
+        precondition(positions.count == layout.images * layout.outPerImage
+                         && count == layout.rows * layout.outPerImage && rank >= 1 && shape[0] == layout.rows,
                      "maxPoolAdjoint: shape \(shape) and \(positions.count) positions do not match the layout")
         let outShape = [layout.rows, layout.imageSize], inShape = shape
         let out = Tensor.make(outShape) { o in
-            withPointer { p in positions.withUnsafeBufferPointer { Pooling.maxAdjoint(p, indices: $0.baseAddress!, layout, into: o) } }
+            withPointer { p in positions.withUnsafeBufferPointer {
+                Pooling.maxAdjoint(p, indices: $0.baseAddress!, layout, into: o)
+            } }
         }
-        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolGather(positions, layout).reshaped(inShape)] }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in
+            [grad.maxPoolGather(positions, layout).reshaped(inShape)]
+        }
     }
 
     /// The transpose of `maxPoolAdjoint`: from [rows, imageSize] (any shape with that many rows
@@ -84,9 +98,13 @@ extension Tensor {
                      "maxPoolGather: shape \(shape) and \(positions.count) positions do not match the layout")
         let outShape = [layout.rows, layout.outPerImage], inShape = shape
         let out = Tensor.make(outShape) { o in
-            withPointer { p in positions.withUnsafeBufferPointer { Pooling.maxGather(p, indices: $0.baseAddress!, layout, into: o) } }
+            withPointer { p in positions.withUnsafeBufferPointer {
+                Pooling.maxGather(p, indices: $0.baseAddress!, layout, into: o)
+            } }
         }
-        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)] }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in
+            [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)]
+        }
     }
 
     /// Average-pooling over NHWC windows (with `same` padding, only in-image elements count).

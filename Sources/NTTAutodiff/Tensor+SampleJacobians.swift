@@ -26,12 +26,14 @@ extension Tensor {
         return face(.jacobians, p, d, s)
     }
 
-    public static func sampleJacobianPatchGrad(cotangents d: Tensor, jacobians j: Tensor, _ s: SampleJacobianShape) -> Tensor {
+    public static func sampleJacobianPatchGrad(cotangents d: Tensor, jacobians j: Tensor,
+                                               _ s: SampleJacobianShape) -> Tensor {
         check(d: d, s); check(j: j, s)
         return face(.patchGrad, d, j, s)
     }
 
-    public static func sampleJacobianDeltaGrad(patches p: Tensor, jacobians j: Tensor, _ s: SampleJacobianShape) -> Tensor {
+    public static func sampleJacobianDeltaGrad(patches p: Tensor, jacobians j: Tensor,
+                                               _ s: SampleJacobianShape) -> Tensor {
         check(p: p, s); check(j: j, s)
         return face(.deltaGrad, p, j, s)
     }
@@ -87,12 +89,17 @@ extension Tensor {
     }
 
     private static func check(p: Tensor, _ s: SampleJacobianShape) {
-        precondition(p.shape == [s.samples * s.pixels, s.patchSize], "sampleJacobians: patches shape \(p.shape) ≠ [\(s.samples * s.pixels), \(s.patchSize)]")
+        precondition(p.shape == [s.samples * s.pixels, s.patchSize],
+                     "sampleJacobians: patches shape \(p.shape) ≠ [\(s.samples * s.pixels), \(s.patchSize)]")
     }
     private static func check(d: Tensor, _ s: SampleJacobianShape) {
-        precondition(d.shape == [s.samples * s.outputs * s.pixels, s.channels], "sampleJacobians: cotangents shape \(d.shape) ≠ [\(s.samples * s.outputs * s.pixels), \(s.channels)]")
+        precondition(d.shape == [s.samples * s.outputs * s.pixels, s.channels],
+                     "sampleJacobians: cotangents shape \(d.shape) ≠ "
+                         + "[\(s.samples * s.outputs * s.pixels), \(s.channels)]")
     }
     private static func check(j: Tensor, _ s: SampleJacobianShape) {
-        precondition(j.shape == [s.samples * s.outputs, s.patchSize * s.channels], "sampleJacobians: Jacobians shape \(j.shape) ≠ [\(s.samples * s.outputs), \(s.patchSize * s.channels)]")
+        precondition(j.shape == [s.samples * s.outputs, s.patchSize * s.channels],
+                     "sampleJacobians: Jacobians shape \(j.shape) ≠ "
+                         + "[\(s.samples * s.outputs), \(s.patchSize * s.channels)]")
     }
 }

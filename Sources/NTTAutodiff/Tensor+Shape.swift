@@ -34,7 +34,9 @@ extension Tensor {
 
     /// Copies along axes of size 1 (and new leading axes) to reach `target` (NumPy rules).
     public func broadcast(to target: [Int]) -> Tensor {
-        let common = ShapeRules.require({ () throws(ShapeError) in try ShapeRules.broadcast(shape, target) }, "broadcast")
+        let common = ShapeRules.require({ () throws(ShapeError) in
+            try ShapeRules.broadcast(shape, target)
+        }, "broadcast")
         precondition(common == target, "broadcast: shape \(shape) cannot be broadcast to \(target)")
         if shape == target { return self }
         let aligned = [Int](repeating: 1, count: target.count - rank) + shape
@@ -48,7 +50,9 @@ extension Tensor {
     /// Sums over the axes that `broadcast(to:)` would copy along: the adjoint of broadcasting.
     public func sum(toShape target: [Int]) -> Tensor {
         if target == shape { return self }
-        let common = ShapeRules.require({ () throws(ShapeError) in try ShapeRules.broadcast(target, shape) }, "sum(toShape:)")
+        let common = ShapeRules.require({ () throws(ShapeError) in
+            try ShapeRules.broadcast(target, shape)
+        }, "sum(toShape:)")
         precondition(common == shape, "sum(toShape:): shape \(shape) does not reduce to \(target)")
         let aligned = [Int](repeating: 1, count: rank - target.count) + target
         let out = Tensor.make(target) { o in
@@ -115,7 +119,8 @@ extension Tensor {
         let tail = Array(tensors[0].shape.dropFirst())
         for t in tensors {
             precondition(t.rank >= 1 && Array(t.shape.dropFirst()) == tail,
-                         "concatenate(rows:): shape \(t.shape) does not match [_, \(tail.map(String.init).joined(separator: ", "))]")
+                         "concatenate(rows:): shape \(t.shape) does not match "
+                             + "[_, \(tail.map(String.init).joined(separator: ", "))]")
         }
         if tensors.count == 1 { return tensors[0] }
         let rows = tensors.map { $0.shape[0] }

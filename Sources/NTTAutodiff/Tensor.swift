@@ -51,7 +51,8 @@ public struct Tensor: Sendable {
     public var rank: Int { shape.count }
     /// The single element of a one-element tensor.
     public var scalar: Float {
-        precondition(scalars.count == 1, "Tensor.scalar: tensor of shape \(shape) has \(scalars.count) elements, expected 1")
+        precondition(scalars.count == 1,
+                     "Tensor.scalar: tensor of shape \(shape) has \(scalars.count) elements, expected 1")
         return scalars[0]
     }
     /// True when this value is being differentiated (it has a node on the tape).

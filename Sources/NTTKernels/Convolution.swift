@@ -46,7 +46,8 @@ package enum Convolution {
             Im2col.patches(x, g, images: images, into: patches)
             let out = y + firstRow * cout
             Strided.repeatRow(bias, count: cout, rows: rows, into: out)
-            Gemm.single(patches, transposeA: false, w, transposeB: false, into: out, m: rows, n: cout, k: g.patchSize, beta: 1)
+            Gemm.single(patches, transposeA: false, w, transposeB: false, into: out,
+                        m: rows, n: cout, k: g.patchSize, beta: 1)
         }
     }
 

@@ -20,12 +20,15 @@ package enum Gemm {
         m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
     ) {
         if m == 0 || n == 0 { return }
-        if k == 0 { return single(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: 0, beta: beta) }
+        if k == 0 {
+            return single(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: 0, beta: beta)
+        }
         _ = singleThreadedBLAS
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                      m: Int, n: Int, k: Int, beta: Float) {
-            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                        transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
         }
         switch Partition(m: m, n: n, k: k) {
@@ -40,7 +43,8 @@ package enum Gemm {
             // C's leading dimension stays n: each part writes a block of columns.
             Parallel.forEach(parts: parts) { p in
                 let j0 = p * size, columns = min(size, n - j0)
-                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                            transposeB ? CblasTrans : CblasNoTrans,
                             Int32(m), Int32(columns), Int32(k), alpha, a, Int32(lda),
                             transposeB ? b + j0 * k : b + j0, Int32(ldb), beta, c + j0, Int32(n))
             }

@@ -41,8 +41,8 @@ package enum OptimizerKernels {
     /// the update.
     @inlinable @discardableResult
     package static func momentum(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
-                                velocity u: UnsafeMutablePointer<Float>, count n: Int, learningRate: Float, momentum: Float,
-                                decay: Float = 0) -> Float {
+                                velocity u: UnsafeMutablePointer<Float>, count n: Int,
+                                learningRate: Float, momentum: Float, decay: Float = 0) -> Float {
         typealias V = SIMD8<Float>
         return sweep(count: n, { i in
             let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)

@@ -28,7 +28,8 @@ package enum Parallel {
     package static func forEach(parts: Int, _ body: (Int) -> Void) {
         // (One part needs no budget: skipping the task-local lookup, ~50 ns, keeps tiny jobs cheap.)
         let helpers = parts > 1 ? min(parts, threadBudget) - 1 : 0
-        if helpers <= 0 || parts > WorkerPool.maximumParts || !WorkerPool.shared.run(parts: parts, helpers: helpers, body) {
+        if helpers <= 0 || parts > WorkerPool.maximumParts
+            || !WorkerPool.shared.run(parts: parts, helpers: helpers, body) {
             for part in 0..<parts { body(part) }
         }
     }
@@ -114,7 +115,8 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             let parts = (t >> 16) & 0xFFFF, next = t & 0xFFFF
             guard t >> 32 == g, next < parts else { return nil }
-            let (exchanged, original) = ticket.compareExchange(expected: t, desired: t + 1, ordering: .acquiringAndReleasing)
+            let (exchanged, original) = ticket.compareExchange(expected: t, desired: t + 1,
+                                                               ordering: .acquiringAndReleasing)
             if exchanged { return Int(next) }
             t = original
         }
@@ -130,7 +132,9 @@ final class WorkerPool: @unchecked Sendable {
                 if spins < 200_000 { spinHint() } else {
                     pthread_mutex_lock(mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
-                    while ticket.load(ordering: .sequentiallyConsistent) >> 32 == seen { pthread_cond_wait(condition, mutex) }
+                    while ticket.load(ordering: .sequentiallyConsistent) >> 32 == seen {
+                        pthread_cond_wait(condition, mutex)
+                    }
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
                     pthread_mutex_unlock(mutex)
                     spins = 0
@@ -156,7 +160,10 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func startHelper(index: Int) {
-        final class Start { let pool: WorkerPool; let index: Int; init(_ p: WorkerPool, _ i: Int) { pool = p; index = i } }
+        final class Start {
+            let pool: WorkerPool; let index: Int
+            init(_ p: WorkerPool, _ i: Int) { pool = p; index = i }
+        }
         let context = Unmanaged.passRetained(Start(self, index)).toOpaque()
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, { raw in

@@ -8,7 +8,8 @@ package enum Pooling {
                                   into indices: UnsafeMutablePointer<Int32>,
                                   values: UnsafeMutablePointer<Float>? = nil) {
         let (c, height, width) = (g.channels, g.height, g.width)
-        let (kh, kw, sh, sw, padTop, padLeft) = (g.windowHeight, g.windowWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft)
+        let (kh, kw, sh, sw, padTop, padLeft) = (g.windowHeight, g.windowWidth, g.strideHeight, g.strideWidth,
+                                                 g.padTop, g.padLeft)
         let outPerImage = g.outHeight * g.outWidth * c
         // Images are independent: they are shared out between threads.
         Parallel.forEachRange(of: g.batch, work: outPerImage * kh * kw) { images in
@@ -24,16 +25,19 @@ package enum Pooling {
                         // running maxima and indices kept in registers over the window.
                         var ch = 0
                         while ch + 8 <= c {
-                            argmax8(x, window, channel: ch, indices: indices + o + ch, values: values.map { $0 + o + ch })
+                            argmax8(x, window, channel: ch, indices: indices + o + ch,
+                                    values: values.map { $0 + o + ch })
                             ch += 8
                         }
                         if ch < c && c >= 8 {
                             // The last eight channels, overlapping channels already done (same result).
-                            argmax8(x, window, channel: c - 8, indices: indices + o + c - 8, values: values.map { $0 + o + c - 8 })
+                            argmax8(x, window, channel: c - 8, indices: indices + o + c - 8,
+                                    values: values.map { $0 + o + c - 8 })
                             ch = c
                         }
                         while ch < c {
-                            argmax1(x, window, channel: ch, indices: indices + o + ch, values: values.map { $0 + o + ch })
+                            argmax1(x, window, channel: ch, indices: indices + o + ch,
+                                    values: values.map { $0 + o + ch })
                             ch += 1
                         }
                         o += c

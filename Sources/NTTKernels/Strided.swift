@@ -188,7 +188,9 @@ package enum Strided {
         let total = shape.reduce(1, *)
         if total == 0 { return }
         var inStrides = [Int](repeating: 1, count: rank)
-        for axis in stride(from: rank - 2, through: 0, by: -1) { inStrides[axis] = inStrides[axis + 1] * shape[axis + 1] }
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            inStrides[axis] = inStrides[axis + 1] * shape[axis + 1]
+        }
         let outShape = permutation.map { shape[$0] }
         let strides = permutation.map { inStrides[$0] }
         if rank == 1 { return out.update(from: x, count: total) }

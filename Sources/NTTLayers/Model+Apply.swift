@@ -13,7 +13,8 @@ extension Model {
         guard let masks else { return params.map(\.weight) }
         precondition(masks.count == params.count, "effectiveWeights: \(masks.count) masks for \(params.count) layers")
         return zip(params, masks).map { p, m in
-            precondition(p.weight.shape == m.shape, "effectiveWeights: mask shape \(m.shape) differs from weight shape \(p.weight.shape)")
+            precondition(p.weight.shape == m.shape,
+                         "effectiveWeights: mask shape \(m.shape) differs from weight shape \(p.weight.shape)")
             // A dense layer needs no product, unless derivatives w.r.t. the mask are wanted (NTK-SAP).
             return !m.isTracked && Model.isAllOnes(m) ? p.weight : p.weight * m
         }

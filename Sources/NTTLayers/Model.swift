@@ -76,7 +76,8 @@ public struct Model: Sendable {
     /// Checks that `x` is a batch of this model's inputs: [N] + inputShape.
     public func checkInput(_ x: Tensor) throws(ModelSpecError) {
         guard x.rank == inputShape.count + 1, Array(x.shape.dropFirst()) == inputShape else {
-            throw ModelSpecError("the model expects inputs of shape [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(x.shape)")
+            throw ModelSpecError("the model expects inputs of shape "
+                                 + "[N, \(inputShape.map(String.init).joined(separator: ", "))], got \(x.shape)")
         }
     }
 

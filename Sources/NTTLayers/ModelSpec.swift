@@ -43,7 +43,9 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
     public static func resolve(_ nameOrSpec: String, classes: Int) throws(ModelSpecError) -> ModelSpec {
         if let spec = builtin(nameOrSpec, classes: classes) { return spec }
         if !nameOrSpec.contains("("), !["relu", "flatten"].contains(where: { nameOrSpec.lowercased().hasPrefix($0) }) {
-            throw ModelSpecError("unknown model '\(nameOrSpec)'; expected one of \(builtinNames.joined(separator: ", ")) or a spec such as 'dense(300),relu,dense(10)'")
+            throw ModelSpecError("unknown model '\(nameOrSpec)'; expected one of "
+                                 + "\(builtinNames.joined(separator: ", "))"
+                                 + " or a spec such as 'dense(300),relu,dense(10)'")
         }
         return try ModelSpec(parsing: nameOrSpec)
     }
@@ -60,13 +62,15 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
             switch layer {
             case .dense(let u): return "dense(\(u))"
             case .conv(let f, let k, let s, let p):
-                return "conv(\(f),\(k)" + (s == Window(1) ? "" : ",stride=\(s)") + (p == .valid ? "" : ",padding=\(p.rawValue)") + ")"
+                return "conv(\(f),\(k)" + (s == Window(1) ? "" : ",stride=\(s)")
+                    + (p == .valid ? "" : ",padding=\(p.rawValue)") + ")"
             case .relu: return "relu"
             case .flatten: return "flatten"
             case .dropout(let r): return "dropout(\(r))"
             case .maxPool(let w, let s, let p), .avgPool(let w, let s, let p):
                 let name = { if case .maxPool = layer { return "maxpool" } else { return "avgpool" } }()
-                return "\(name)(\(w)" + (s == w ? "" : ",stride=\(s)") + (p == .valid ? "" : ",padding=\(p.rawValue)") + ")"
+                return "\(name)(\(w)" + (s == w ? "" : ",stride=\(s)")
+                    + (p == .valid ? "" : ",padding=\(p.rawValue)") + ")"
             }
         }.joined(separator: ",")
     }
@@ -82,7 +86,9 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
                 guard depth >= 0 else { throw ModelSpecError("unbalanced ')' after '\(current)'") }
                 current.append(ch)
             case "," where depth == 0:
-                guard !current.isEmpty else { throw ModelSpecError("empty layer between commas (after '\(tokens.last ?? "")')") }
+                guard !current.isEmpty else {
+                    throw ModelSpecError("empty layer between commas (after '\(tokens.last ?? "")')")
+                }
                 tokens.append(current); current = ""
             default: current.append(ch)
             }
@@ -119,19 +125,24 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
             }
         }
         // Splits positional and key=value arguments.
-        func options(_ args: [String], positional: Int, keys: Set<String>) throws(ModelSpecError) -> ([String], [String: String]) {
+        func options(_ args: [String], positional: Int,
+                     keys: Set<String>) throws(ModelSpecError) -> ([String], [String: String]) {
             var pos: [String] = [], named: [String: String] = [:]
             for a in args {
                 if let eq = a.firstIndex(of: "=") {
                     let key = String(a[..<eq]), value = String(a[a.index(after: eq)...])
-                    guard keys.contains(key) else { throw bad("unknown option '\(key)'; expected \(keys.sorted().joined(separator: " or "))") }
+                    guard keys.contains(key) else {
+                        throw bad("unknown option '\(key)'; expected \(keys.sorted().joined(separator: " or "))")
+                    }
                     named[key] = value
                 } else {
                     guard named.isEmpty else { throw bad("positional argument '\(a)' after a named one") }
                     pos.append(a)
                 }
             }
-            guard pos.count == positional else { throw bad("expected \(positional) positional argument\(positional == 1 ? "" : "s"), got \(pos.count)") }
+            guard pos.count == positional else {
+                throw bad("expected \(positional) positional argument\(positional == 1 ? "" : "s"), got \(pos.count)")
+            }
             return (pos, named)
         }
         func padding(_ named: [String: String]) throws(ModelSpecError) -> Padding {
@@ -146,7 +157,8 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
         case "conv":
             let (pos, named) = try options(args, positional: 2, keys: ["stride", "padding"])
             return .conv(filters: try positiveInt(pos[0], "filters"), kernel: try window(pos[1], "kernel"),
-                         stride: try named["stride"].map { s throws(ModelSpecError) in try window(s, "stride") } ?? Window(1),
+                         stride: try named["stride"].map { s throws(ModelSpecError) in try window(s, "stride") }
+                             ?? Window(1),
                          padding: try padding(named))
         case "maxpool", "avgpool":
             let (pos, named) = try options(args, positional: 1, keys: ["stride", "padding"])
@@ -159,10 +171,13 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
             return name == "relu" ? .relu : .flatten
         case "dropout":
             let (pos, _) = try options(args, positional: 1, keys: [])
-            guard let r = Double(pos[0]), r >= 0, r < 1 else { throw bad("rate must be a number in [0, 1), got '\(pos[0])'") }
+            guard let r = Double(pos[0]), r >= 0, r < 1 else {
+                throw bad("rate must be a number in [0, 1), got '\(pos[0])'")
+            }
             return .dropout(rate: r)
         default:
-            throw ModelSpecError("unknown layer '\(token)'; expected dense, conv, relu, maxpool, avgpool, flatten or dropout")
+            throw ModelSpecError("unknown layer '\(token)'; "
+                                 + "expected dense, conv, relu, maxpool, avgpool, flatten or dropout")
         }
     }
 }

@@ -34,8 +34,12 @@ struct ConvolutionTests {
         let r = Self.reference(x, w, stride: stride, padding: padding)
         GradientCheck.assertClose(y, r.scalars, shape: r.shape, "conv2d")
         let weights = GradientCheck.random(r.shape, seed: 3)
-        GradientCheck.check([x, w], "conv2d \(stride) \(padding)") { v in (Tensor.conv2d(v[0], v[1], strides: stride, padding: padding) * weights).sum() }
-        GradientCheck.check([x], "conv2d² \(stride) \(padding)") { v in (Tensor.conv2d(v[0], w, strides: stride, padding: padding).squared() * weights).sum() }
+        GradientCheck.check([x, w], "conv2d \(stride) \(padding)") { v in
+            (Tensor.conv2d(v[0], v[1], strides: stride, padding: padding) * weights).sum()
+        }
+        GradientCheck.check([x], "conv2d² \(stride) \(padding)") { v in
+            (Tensor.conv2d(v[0], w, strides: stride, padding: padding).squared() * weights).sum()
+        }
     }
 
     /// Geometries for the chunked `convolution` op: one chunk; one image per chunk, 20 chunks in
@@ -66,7 +70,8 @@ struct ConvolutionTests {
         let fused = gradient(at: [x, w, b]) { v in (Tensor.convolution(v[0], v[1], v[2], g) * weights).sum() }
         let expected = gradient(at: [x, w, b]) { v in (plain(v) * weights).sum() }
         for (name, (got, want)) in zip(["x", "w", "b"], zip(fused, expected)) {
-            GradientCheck.assertClose(got, want.scalars, shape: want.shape, tolerance: 1e-4, "convolution gradient \(name)")
+            GradientCheck.assertClose(got, want.scalars, shape: want.shape, tolerance: 1e-4,
+                                      "convolution gradient \(name)")
         }
     }
 
@@ -79,13 +84,16 @@ struct ConvolutionTests {
         let b = GradientCheck.random([cout], seed: 16)
         let weights = GradientCheck.random([g.batch, g.outHeight, g.outWidth, cout], seed: 17)
         GradientCheck.check([x, w, b], "convolution") { v in (Tensor.convolution(v[0], v[1], v[2], g) * weights).sum() }
-        GradientCheck.check([x, w], "convolution²") { v in (Tensor.convolution(v[0], v[1], b, g).squared() * weights).sum() }
+        GradientCheck.check([x, w], "convolution²") { v in
+            (Tensor.convolution(v[0], v[1], b, g).squared() * weights).sum()
+        }
     }
 
     @Test func patchesAreAdjointToTheirAdjoint() {
         let g = WindowGeometry(batch: 2, height: 5, width: 4, channels: 3, windowHeight: 3, windowWidth: 2,
                                strideHeight: 2, strideWidth: 1, padding: .same)
-        let x = GradientCheck.random([2, 5, 4, 3], seed: 4), p = GradientCheck.random([g.patchCount, g.patchSize], seed: 5)
+        let x = GradientCheck.random([2, 5, 4, 3], seed: 4),
+            p = GradientCheck.random([g.patchCount, g.patchSize], seed: 5)
         let lhs = (x.patches(g) * p).sum().scalar, rhs = (x * p.patchesAdjoint(g)).sum().scalar
         #expect(abs(lhs - rhs) < 1e-4 * max(1, abs(lhs)))
         let w = GradientCheck.random([2, 5, 4, 3], seed: 6)

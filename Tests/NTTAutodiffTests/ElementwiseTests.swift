@@ -13,12 +13,15 @@ struct ElementwiseTests {
         GradientCheck.assertClose(a - b, zip(a.scalars, b.scalars).map(-), shape: [3, 4], "sub")
         GradientCheck.assertClose(a * b, zip(a.scalars, b.scalars).map(*), shape: [3, 4], "mul")
         GradientCheck.assertClose(a / positive, zip(a.scalars, positive.scalars).map(/), shape: [3, 4], "div")
-        GradientCheck.assertClose(a + row, a.scalars.enumerated().map { $1 + row.scalars[$0 % 4] }, shape: [3, 4], "broadcast add")
-        GradientCheck.assertClose(row * a, a.scalars.enumerated().map { $1 * row.scalars[$0 % 4] }, shape: [3, 4], "broadcast mul")
+        GradientCheck.assertClose(a + row, a.scalars.enumerated().map { $1 + row.scalars[$0 % 4] }, shape: [3, 4],
+                                  "broadcast add")
+        GradientCheck.assertClose(row * a, a.scalars.enumerated().map { $1 * row.scalars[$0 % 4] }, shape: [3, 4],
+                                  "broadcast mul")
         GradientCheck.assertClose(-a, a.scalars.map { -$0 }, shape: [3, 4], "neg")
         GradientCheck.assertClose(a * 2.5 + 1, a.scalars.map { $0 * 2.5 + 1 }, shape: [3, 4], "scalar")
         GradientCheck.assertClose(a.exp(), a.scalars.map { Float(Glibc.exp(Double($0))) }, shape: [3, 4], "exp")
-        GradientCheck.assertClose(positive.log(), positive.scalars.map { Float(Glibc.log(Double($0))) }, shape: [3, 4], "log")
+        GradientCheck.assertClose(positive.log(), positive.scalars.map { Float(Glibc.log(Double($0))) }, shape: [3, 4],
+                                  "log")
         GradientCheck.assertClose(a.relu(), a.scalars.map { max($0, 0) }, shape: [3, 4], "relu")
         #expect(Tensor(shape: [2], scalars: [0, -0.0]).relu().scalars == [0, 0])
     }
@@ -38,7 +41,8 @@ struct ElementwiseTests {
         // ReLU: inputs kept ≥ 0.1 away from the kink so differences never straddle it.
         let away = Tensor(shape: a.shape, scalars: a.scalars.map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 })
         GradientCheck.check([away], "relu") { x in (x[0].relu().squared() * w).sum() }
-        GradientCheck.assertClose(a.keepingWhere(positive: b), zip(a.scalars, b.scalars).map { $1 > 0 ? $0 : 0 }, shape: a.shape, "keepingWhere")
+        GradientCheck.assertClose(a.keepingWhere(positive: b), zip(a.scalars, b.scalars).map { $1 > 0 ? $0 : 0 },
+                                  shape: a.shape, "keepingWhere")
         GradientCheck.check([a], "keepingWhere") { x in (x[0].keepingWhere(positive: b).squared() * w).sum() }
     }
 

@@ -11,7 +11,8 @@ import NTTKernels
 enum GradientCheck {
     static func random(_ shape: [Int], seed: UInt64, scale: Float = 1, offset: Float = 0) -> Tensor {
         var rng = SeededRandom(seed: seed, stream: "gradient-check")
-        return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in offset + scale * Float(rng.nextNormal()) })
+        return Tensor(shape: shape,
+                      scalars: (0..<shape.reduce(1, *)).map { _ in offset + scale * Float(rng.nextNormal()) })
     }
 
     /// A fixed random weighting so that Σ w ⊙ op(x) has a non-trivial gradient and Hessian.
@@ -35,11 +36,13 @@ enum GradientCheck {
     static func compare(_ analytic: [Tensor], _ numeric: [[Float]], value: Float, _ label: String,
                         sourceLocation: SourceLocation = #_sourceLocation) {
         for (k, (a, n)) in zip(analytic, numeric).enumerated() {
-            #expect(a.count == n.count, "\(label): gradient \(k) has \(a.count) entries, expected \(n.count)", sourceLocation: sourceLocation)
+            #expect(a.count == n.count, "\(label): gradient \(k) has \(a.count) entries, expected \(n.count)",
+                    sourceLocation: sourceLocation)
             for (i, (x, y)) in zip(a.scalars, n).enumerated() {
                 let tolerance = 1e-2 * max(abs(x), abs(y)) + 1e-3 * (1 + abs(value))
                 if abs(x - y) > tolerance {
-                    Issue.record("\(label): input \(k)[\(i)] analytic \(x) vs numeric \(y)", sourceLocation: sourceLocation)
+                    Issue.record("\(label): input \(k)[\(i)] analytic \(x) vs numeric \(y)",
+                                 sourceLocation: sourceLocation)
                     return
                 }
             }
@@ -50,7 +53,8 @@ enum GradientCheck {
     static func firstOrder(_ inputs: [Tensor], step: Float = 1e-2, _ label: String,
                            sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping ([Tensor]) -> Tensor) {
         let (value, grads) = valueAndGradient(at: inputs, of: f)
-        compare(grads, numericGradient(inputs, step: step, f), value: value.scalar, label + " (first order)", sourceLocation: sourceLocation)
+        compare(grads, numericGradient(inputs, step: step, f), value: value.scalar, label + " (first order)",
+                sourceLocation: sourceLocation)
     }
 
     /// ∇h for h(x) = Σₖ ⟨∇ₖf(x), vₖ⟩ (computed by nested `gradient`, i.e. double backprop) vs
@@ -62,7 +66,8 @@ enum GradientCheck {
             zip(gradient(at: xs, of: f), directions).map { ($0 * $1).sum() }.reduce(Tensor(0), +)
         }
         let (value, grads) = valueAndGradient(at: inputs, of: h)
-        compare(grads, numericGradient(inputs, step: step, h), value: value.scalar, label + " (second order)", sourceLocation: sourceLocation)
+        compare(grads, numericGradient(inputs, step: step, h), value: value.scalar, label + " (second order)",
+                sourceLocation: sourceLocation)
     }
 
     /// Both orders.
@@ -77,6 +82,7 @@ enum GradientCheck {
         #expect(a.shape == shape, "\(label): shape \(a.shape) vs \(shape)", sourceLocation: sourceLocation)
         let scale = max(b.map(abs).max() ?? 0, 1)
         let error = zip(a.scalars, b).map { abs($0 - $1) }.max() ?? 0
-        #expect(a.count == b.count && error <= tolerance * scale, "\(label): max error \(error)", sourceLocation: sourceLocation)
+        #expect(a.count == b.count && error <= tolerance * scale, "\(label): max error \(error)",
+                sourceLocation: sourceLocation)
     }
 }

@@ -20,7 +20,8 @@ struct JacobianKernelGradientTests {
             for a in 0..<k {
                 var seed = [Float](repeating: 0, count: n * k)
                 seed[i * k + a] = 1
-                let flat = Tensor.concatenate(rows: pullback(Tensor(shape: [n, k], scalars: seed)).map { $0.reshaped([$0.count]) })
+                let flat = Tensor.concatenate(rows: pullback(Tensor(shape: [n, k], scalars: seed))
+                                                  .map { $0.reshaped([$0.count]) })
                 rows.append(flat.reshaped([1, flat.count]))
             }
         }
@@ -32,8 +33,10 @@ struct JacobianKernelGradientTests {
         // differences never straddle it (deterministic: the first such seed is used).
         var params: [Tensor] = [], x1 = Tensor(0), x2 = Tensor(0)
         for base in stride(from: UInt64(0), to: 1000, by: 10) {
-            params = [GradientCheck.random([Self.inputs, Self.hidden], seed: base + 1), GradientCheck.random([Self.hidden], seed: base + 2, scale: 0.5),
-                      GradientCheck.random([Self.hidden, Self.outputs], seed: base + 3), GradientCheck.random([Self.outputs], seed: base + 4, scale: 0.5)]
+            params = [GradientCheck.random([Self.inputs, Self.hidden], seed: base + 1),
+                      GradientCheck.random([Self.hidden], seed: base + 2, scale: 0.5),
+                      GradientCheck.random([Self.hidden, Self.outputs], seed: base + 3),
+                      GradientCheck.random([Self.outputs], seed: base + 4, scale: 0.5)]
             x1 = GradientCheck.random([2, Self.inputs], seed: base + 5)
             x2 = GradientCheck.random([3, Self.inputs], seed: base + 6)
             let pre = (Tensor.matmul(Tensor.concatenate(rows: [x1, x2]), params[0]) + params[1]).scalars

@@ -31,6 +31,8 @@ struct LossTests {
         let w = GradientCheck.random([3, 4], seed: 2)
         GradientCheck.check([logits], "logSoftmax") { v in (v[0].logSoftmax() * w).sum() }
         let y = Tensor.oneHot([2, 0, 3], classes: 4)
-        GradientCheck.check([logits], "softmaxCrossEntropy") { v in Tensor.softmaxCrossEntropy(logits: v[0], labels: y) }
+        GradientCheck.check([logits], "softmaxCrossEntropy") { v in
+            Tensor.softmaxCrossEntropy(logits: v[0], labels: y)
+        }
     }
 }

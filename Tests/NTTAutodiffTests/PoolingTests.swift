@@ -17,7 +17,9 @@ struct PoolingTests {
         var expected: [Float] = []
         for b in 0..<2 { for oy in 0..<2 { for ox in 0..<3 { for c in 0..<3 {
             var m = -Float.infinity
-            for dy in 0..<2 { for dx in 0..<2 { m = max(m, x.scalars[((b * 4 + oy * 2 + dy) * 6 + ox * 2 + dx) * 3 + c]) } }
+            for dy in 0..<2 { for dx in 0..<2 {
+                m = max(m, x.scalars[((b * 4 + oy * 2 + dy) * 6 + ox * 2 + dx) * 3 + c])
+            } }
             expected.append(m)
         } } } }
         GradientCheck.assertClose(y, expected, shape: [2, 2, 3, 3], "maxPool")
@@ -27,7 +29,9 @@ struct PoolingTests {
         let same = x.maxPool(window: (3, 3), strides: (2, 2), padding: .same)
         #expect(same.shape == [2, 2, 3, 3])
         let w2 = GradientCheck.random(same.shape, seed: 3)
-        GradientCheck.check([x], "maxPool same") { v in (v[0].maxPool(window: (3, 3), strides: (2, 2), padding: .same).squared() * w2).sum() }
+        GradientCheck.check([x], "maxPool same") { v in
+            (v[0].maxPool(window: (3, 3), strides: (2, 2), padding: .same).squared() * w2).sum()
+        }
     }
 
     @Test func maxPoolTiesGoToTheFirstElementInRowMajorOrder() {
@@ -60,7 +64,9 @@ struct PoolingTests {
         let k = 3, layout = Pooling.ArgmaxLayout(g, repeats: k)
         let outPer = layout.outPerImage, inPer = layout.imageSize
         var expanded: [Int32] = []
-        for r in 0..<(2 * k) { let i = r / k; expanded += indices[(i * outPer)..<((i + 1) * outPer)].map { $0 + Int32((r - i) * inPer) } }
+        for r in 0..<(2 * k) {
+            let i = r / k; expanded += indices[(i * outPer)..<((i + 1) * outPer)].map { $0 + Int32((r - i) * inPer) }
+        }
         let y = GradientCheck.random([2 * k, 2, 3, 3], seed: 12), x = GradientCheck.random([2 * k, 4, 6, 3], seed: 13)
         let scattered = y.maxPoolAdjoint(indices, layout)
         #expect(scattered.shape == [2 * k, inPer])
@@ -70,8 +76,12 @@ struct PoolingTests {
         let rhs = (y.reshaped([2 * k, outPer]) * x.maxPoolGather(indices, layout)).sum().scalar
         #expect(abs(lhs - rhs) < 1e-4 * max(1, abs(lhs)))
         let w = GradientCheck.random([2 * k, inPer], seed: 14), v = GradientCheck.random([2 * k, outPer], seed: 15)
-        GradientCheck.check([y], "maxPoolAdjoint repeated") { t in (t[0].maxPoolAdjoint(indices, layout).squared() * w).sum() }
-        GradientCheck.check([x], "maxPoolGather repeated") { t in (t[0].maxPoolGather(indices, layout).squared() * v).sum() }
+        GradientCheck.check([y], "maxPoolAdjoint repeated") { t in
+            (t[0].maxPoolAdjoint(indices, layout).squared() * w).sum()
+        }
+        GradientCheck.check([x], "maxPoolGather repeated") { t in
+            (t[0].maxPoolGather(indices, layout).squared() * v).sum()
+        }
     }
 
     @Test func avgPoolMatchesLoopAndDifferentiates() {
@@ -81,19 +91,26 @@ struct PoolingTests {
         var expected: [Float] = []
         for oy in 0..<3 { for ox in 0..<2 { for c in 0..<2 {
             var s: Float = 0, n: Float = 0
-            for iy in (oy * 2)..<min(oy * 2 + 2, 5) { for ix in (ox * 2)..<(ox * 2 + 2) { s += x.scalars[(iy * 4 + ix) * 2 + c]; n += 1 } }
+            for iy in (oy * 2)..<min(oy * 2 + 2, 5) { for ix in (ox * 2)..<(ox * 2 + 2) {
+                s += x.scalars[(iy * 4 + ix) * 2 + c]; n += 1
+            } }
             expected.append(s / n)
         } } }
         GradientCheck.assertClose(y, expected, shape: [1, 3, 2, 2], "avgPool same")
         let w = GradientCheck.random(y.shape, seed: 5)
-        GradientCheck.check([x], "avgPool") { v in (v[0].avgPool(window: (2, 2), strides: (2, 2), padding: .same).squared() * w).sum() }
-        GradientCheck.check([x], "avgPool stride 1") { v in (v[0].avgPool(window: (2, 3), strides: (1, 1)).squared()).sum() }
+        GradientCheck.check([x], "avgPool") { v in
+            (v[0].avgPool(window: (2, 2), strides: (2, 2), padding: .same).squared() * w).sum()
+        }
+        GradientCheck.check([x], "avgPool stride 1") { v in
+            (v[0].avgPool(window: (2, 3), strides: (1, 1)).squared()).sum()
+        }
     }
 
     @Test func gatherScatterAreAdjoint() {
         let x = GradientCheck.random([6], seed: 6)
         let idx: [Int32] = [5, 0, 5, 2]
-        GradientCheck.assertClose(x.gathering(idx, shape: [2, 2]), idx.map { x.scalars[Int($0)] }, shape: [2, 2], "gather")
+        GradientCheck.assertClose(x.gathering(idx, shape: [2, 2]), idx.map { x.scalars[Int($0)] },
+                                  shape: [2, 2], "gather")
         let y = GradientCheck.random([4], seed: 7)
         var s = [Float](repeating: 0, count: 6)
         for (i, j) in idx.enumerated() { s[Int(j)] += y.scalars[i] }

@@ -8,24 +8,35 @@ struct SampleJacobiansTests {
     var j: Tensor { GradientCheck.random([2 * 3, 3 * 2], seed: 3) }
 
     @Test func facesMatchLoops() {
-        var jac = [Float](repeating: 0, count: 6 * 6), dp = [Float](repeating: 0, count: 8 * 3), dd = [Float](repeating: 0, count: 24 * 2)
+        var jac = [Float](repeating: 0, count: 6 * 6), dp = [Float](repeating: 0, count: 8 * 3),
+            dd = [Float](repeating: 0, count: 24 * 2)
         for i in 0..<2 { for a in 0..<3 { for px in 0..<4 { for k in 0..<3 { for c in 0..<2 {
-            let P = p.scalars[(i * 4 + px) * 3 + k], D = d.scalars[((i * 3 + a) * 4 + px) * 2 + c], J = j.scalars[(i * 3 + a) * 6 + k * 2 + c]
+            let P = p.scalars[(i * 4 + px) * 3 + k], D = d.scalars[((i * 3 + a) * 4 + px) * 2 + c],
+                J = j.scalars[(i * 3 + a) * 6 + k * 2 + c]
             jac[(i * 3 + a) * 6 + k * 2 + c] += P * D
             dp[(i * 4 + px) * 3 + k] += D * J
             dd[((i * 3 + a) * 4 + px) * 2 + c] += P * J
         } } } } }
         GradientCheck.assertClose(Tensor.sampleJacobians(patches: p, cotangents: d, s), jac, shape: [6, 6], "jacobians")
-        GradientCheck.assertClose(Tensor.sampleJacobianPatchGrad(cotangents: d, jacobians: j, s), dp, shape: [8, 3], "patchGrad")
-        GradientCheck.assertClose(Tensor.sampleJacobianDeltaGrad(patches: p, jacobians: j, s), dd, shape: [24, 2], "deltaGrad")
+        GradientCheck.assertClose(Tensor.sampleJacobianPatchGrad(cotangents: d, jacobians: j, s), dp,
+                                  shape: [8, 3], "patchGrad")
+        GradientCheck.assertClose(Tensor.sampleJacobianDeltaGrad(patches: p, jacobians: j, s), dd,
+                                  shape: [24, 2], "deltaGrad")
     }
 
     @Test func gradients() {
         let s = self.s
-        let wj = GradientCheck.random([6, 6], seed: 4), wp = GradientCheck.random([8, 3], seed: 5), wd = GradientCheck.random([24, 2], seed: 6)
-        GradientCheck.check([p, d], "sampleJacobians") { v in (Tensor.sampleJacobians(patches: v[0], cotangents: v[1], s).squared() * wj).sum() }
-        GradientCheck.check([d, j], "patchGrad") { v in (Tensor.sampleJacobianPatchGrad(cotangents: v[0], jacobians: v[1], s).squared() * wp).sum() }
-        GradientCheck.check([p, j], "deltaGrad") { v in (Tensor.sampleJacobianDeltaGrad(patches: v[0], jacobians: v[1], s).squared() * wd).sum() }
+        let wj = GradientCheck.random([6, 6], seed: 4), wp = GradientCheck.random([8, 3], seed: 5),
+            wd = GradientCheck.random([24, 2], seed: 6)
+        GradientCheck.check([p, d], "sampleJacobians") { v in
+            (Tensor.sampleJacobians(patches: v[0], cotangents: v[1], s).squared() * wj).sum()
+        }
+        GradientCheck.check([d, j], "patchGrad") { v in
+            (Tensor.sampleJacobianPatchGrad(cotangents: v[0], jacobians: v[1], s).squared() * wp).sum()
+        }
+        GradientCheck.check([p, j], "deltaGrad") { v in
+            (Tensor.sampleJacobianDeltaGrad(patches: v[0], jacobians: v[1], s).squared() * wd).sum()
+        }
     }
 
     /// The three faces and batched products are shared out by sample: the same bits on one and

@@ -7,7 +7,9 @@ struct ShapeTests {
     @Test func permuteMatchesLoop() {
         let y = x.permuted([2, 0, 1])
         var expected = [Float](repeating: 0, count: 24)
-        for i in 0..<2 { for j in 0..<3 { for k in 0..<4 { expected[(k * 2 + i) * 3 + j] = x.scalars[(i * 3 + j) * 4 + k] } } }
+        for i in 0..<2 { for j in 0..<3 { for k in 0..<4 {
+            expected[(k * 2 + i) * 3 + j] = x.scalars[(i * 3 + j) * 4 + k]
+        } } }
         GradientCheck.assertClose(y, expected, shape: [4, 2, 3], "permute")
         let m = GradientCheck.random([37, 45], seed: 6)
         var t = [Float](repeating: 0, count: 37 * 45)
@@ -23,8 +25,11 @@ struct ShapeTests {
             s02[j] += x.scalars[(i * 3 + j) * 4 + k]
         } } }
         GradientCheck.assertClose(x.sum(alongAxes: [1]), s1, shape: [2, 4], "sum axis 1")
-        GradientCheck.assertClose(x.sum(alongAxes: [0, 2], keepingDimensions: true), s02, shape: [1, 3, 1], "sum axes 0,2")
-        GradientCheck.assertClose(x.sum(alongAxes: [-1]).reshaped([6]), (0..<6).map { r in (0..<4).reduce(Float(0)) { $0 + x.scalars[r * 4 + $1] } }, shape: [6], "sum last")
+        GradientCheck.assertClose(x.sum(alongAxes: [0, 2], keepingDimensions: true), s02, shape: [1, 3, 1],
+                                  "sum axes 0,2")
+        GradientCheck.assertClose(x.sum(alongAxes: [-1]).reshaped([6]),
+                                  (0..<6).map { r in (0..<4).reduce(Float(0)) { $0 + x.scalars[r * 4 + $1] } },
+                                  shape: [6], "sum last")
         #expect(abs(x.mean().scalar - x.scalars.reduce(0, +) / 24) < 1e-6)
         let small = GradientCheck.random([3, 1], seed: 7)
         let big = small.broadcast(to: [2, 3, 4])
@@ -37,7 +42,8 @@ struct ShapeTests {
         let c = Tensor.concatenate(rows: [a, b])
         GradientCheck.assertClose(c, a.scalars + b.scalars, shape: [5, 3], "concatenate")
         GradientCheck.assertClose(c.slice(rows: 1..<4), Array(c.scalars[3..<12]), shape: [3, 3], "slice")
-        GradientCheck.assertClose(a.paddedRows(before: 1, after: 2), [0, 0, 0] + a.scalars + [Float](repeating: 0, count: 6), shape: [5, 3], "pad")
+        GradientCheck.assertClose(a.paddedRows(before: 1, after: 2),
+                                  [0, 0, 0] + a.scalars + [Float](repeating: 0, count: 6), shape: [5, 3], "pad")
     }
 
     @Test func gradients() {
@@ -53,7 +59,9 @@ struct ShapeTests {
         GradientCheck.check([x], "sum(toShape:)") { v in (v[0].sum(toShape: [3, 1]).squared() * small).sum() }
         let a = GradientCheck.random([2, 3], seed: 14), b = GradientCheck.random([3, 3], seed: 15)
         let w3 = GradientCheck.random([5, 3], seed: 16), w4 = GradientCheck.random([2, 3], seed: 17)
-        GradientCheck.check([a, b], "concatenate") { v in (Tensor.concatenate(rows: [v[0], v[1]]).squared() * w3).sum() }
+        GradientCheck.check([a, b], "concatenate") { v in
+            (Tensor.concatenate(rows: [v[0], v[1]]).squared() * w3).sum()
+        }
         GradientCheck.check([b], "slice") { v in (v[0].slice(rows: 1..<3).squared() * w4).sum() }
         GradientCheck.check([a], "paddedRows") { v in (v[0].paddedRows(before: 2, after: 1).squared() * w3).sum() }
     }
@@ -66,7 +74,9 @@ struct ShapeTests {
         #expect(try ShapeRules.axis(-1, rank: 3) == 2)
         #expect(throws: ShapeError("axis 3 is out of range for a tensor of rank 3")) { try ShapeRules.axis(3, rank: 3) }
         #expect(throws: ShapeError.self) { try ShapeRules.matmul([2, 3], transposeA: false, [4, 5], transposeB: false) }
-        #expect(throws: ShapeError.self) { try ShapeRules.matmul([2, 3, 1], transposeA: false, [3, 5], transposeB: false) }
+        #expect(throws: ShapeError.self) {
+            try ShapeRules.matmul([2, 3, 1], transposeA: false, [3, 5], transposeB: false)
+        }
         #expect(try ShapeRules.matmul([3, 2], transposeA: true, [5, 3], transposeB: true) == [2, 5])
     }
 }

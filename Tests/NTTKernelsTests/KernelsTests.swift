@@ -4,7 +4,8 @@ import Testing
 /// Kernels not already covered through the ops' reference-loop tests in NTTAutodiffTests.
 struct SeededRandomTests {
     @Test func deterministicAndStreamsIndependent() {
-        var a = SeededRandom(seed: 7, stream: "x"), b = SeededRandom(seed: 7, stream: "x"), c = SeededRandom(seed: 7, stream: "y")
+        var a = SeededRandom(seed: 7, stream: "x"), b = SeededRandom(seed: 7, stream: "x"),
+            c = SeededRandom(seed: 7, stream: "y")
         let xa = (0..<5).map { _ in a.next() }, xb = (0..<5).map { _ in b.next() }, xc = (0..<5).map { _ in c.next() }
         #expect(xa == xb)
         #expect(xa != xc)
@@ -33,9 +34,13 @@ struct StridedTests {
         // [2, 1, 3] broadcast to [2, 4, 3] and reduced back sums 4 copies.
         let x: [Float] = [1, 2, 3, 4, 5, 6]
         var big = [Float](repeating: 0, count: 24), back = [Float](repeating: 0, count: 6)
-        x.withUnsafeBufferPointer { src in big.withUnsafeMutableBufferPointer { Strided.broadcast(src.baseAddress!, from: [2, 1, 3], to: [2, 4, 3], into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { src in big.withUnsafeMutableBufferPointer {
+            Strided.broadcast(src.baseAddress!, from: [2, 1, 3], to: [2, 4, 3], into: $0.baseAddress!)
+        } }
         #expect(Array(big[0..<6]) == [1, 2, 3, 1, 2, 3] && Array(big[12..<15]) == [4, 5, 6])
-        big.withUnsafeBufferPointer { src in back.withUnsafeMutableBufferPointer { Strided.reduceSum(src.baseAddress!, from: [2, 4, 3], to: [2, 1, 3], into: $0.baseAddress!) } }
+        big.withUnsafeBufferPointer { src in back.withUnsafeMutableBufferPointer {
+            Strided.reduceSum(src.baseAddress!, from: [2, 4, 3], to: [2, 1, 3], into: $0.baseAddress!)
+        } }
         #expect(back == x.map { $0 * 4 })
     }
 }
@@ -66,13 +71,18 @@ struct VectorKernelTests {
         for same in [false, true] {
             let g = WindowGeometry(batch: 2, height: 5, width: 6, channels: channels, windowHeight: 2, windowWidth: 3,
                                    strideHeight: 2, strideWidth: 2, samePadding: same)
-            let x: [Float] = (0..<g.inputCount).map { _ in r.nextInt(below: 40) == 0 ? .nan : Float(r.nextInt(below: 3)) }
+            let x: [Float] = (0..<g.inputCount).map { _ in
+                r.nextInt(below: 40) == 0 ? .nan : Float(r.nextInt(below: 3))
+            }
             var got = [Int32](repeating: -1, count: g.batch * g.outHeight * g.outWidth * g.channels)
             var values = [Float](repeating: 0, count: got.count)
-            x.withUnsafeBufferPointer { p in got.withUnsafeMutableBufferPointer { i in values.withUnsafeMutableBufferPointer { v in
-                Pooling.maxIndices(p.baseAddress!, g, into: i.baseAddress!, values: v.baseAddress!)
-            } } }
-            #expect(zip(values, got).allSatisfy { v, i in v.bitPattern == x[Int(i)].bitPattern }, "values are x at the indices")
+            x.withUnsafeBufferPointer { p in got.withUnsafeMutableBufferPointer { i in
+                values.withUnsafeMutableBufferPointer { v in
+                    Pooling.maxIndices(p.baseAddress!, g, into: i.baseAddress!, values: v.baseAddress!)
+                }
+            } }
+            #expect(zip(values, got).allSatisfy { v, i in v.bitPattern == x[Int(i)].bitPattern },
+                    "values are x at the indices")
             var o = 0
             for b in 0..<g.batch { for oy in 0..<g.outHeight { for ox in 0..<g.outWidth { for ch in 0..<g.channels {
                 var best = -Float.infinity, bestIndex = -1
@@ -80,7 +90,9 @@ struct VectorKernelTests {
                     let iy = oy * g.strideHeight + dy - g.padTop, ix = ox * g.strideWidth + dx - g.padLeft
                     guard iy >= 0 && iy < g.height && ix >= 0 && ix < g.width else { continue }
                     let idx = ((b * g.height + iy) * g.width + ix) * g.channels + ch
-                    if bestIndex < 0 || x[idx] > best || (x[idx].isNaN && !best.isNaN) { best = x[idx]; bestIndex = idx }
+                    if bestIndex < 0 || x[idx] > best || (x[idx].isNaN && !best.isNaN) {
+                        best = x[idx]; bestIndex = idx
+                    }
                 } }
                 #expect(Int(got[o]) == bestIndex, "output \(o)")
                 o += 1
@@ -93,7 +105,9 @@ struct VectorKernelTests {
         for n in [0, 1, 7, 8, 9, 100, 1001] {
             let x = (0..<n).map { _ in Float(r.nextNormal()) }
             let reference = x.reduce(0.0) { $0 + Double($1) }
-            let got = x.withUnsafeBufferPointer { Strided.sum($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: n) }
+            let got = x.withUnsafeBufferPointer {
+                Strided.sum($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: n)
+            }
             #expect(abs(Double(got) - reference) < 1e-4 * max(1, Double(n).squareRoot()), "n = \(n)")
         }
     }
@@ -106,7 +120,8 @@ struct VectorKernelTests {
             for position in 0..<n {
                 var x = ones
                 x[position] = 0
-                #expect(!x.withUnsafeBufferPointer { Strided.allEqual($0.baseAddress!, count: n, to: 1) }, "n = \(n), position \(position)")
+                #expect(!x.withUnsafeBufferPointer { Strided.allEqual($0.baseAddress!, count: n, to: 1) },
+                        "n = \(n), position \(position)")
             }
         }
         #expect([Float.nan].withUnsafeBufferPointer { !Strided.allEqual($0.baseAddress!, count: 1, to: 1) })

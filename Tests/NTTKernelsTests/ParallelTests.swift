@@ -114,7 +114,8 @@ struct ParallelTests {
                 for j in stride(from: 0, to: n, by: max(1, n / 7)) {
                     var sum = Double(beta) * Double(c0[i * n + j])
                     for p in 0..<k {
-                        sum += Double(transposeA ? a[p * m + i] : a[i * k + p]) * Double(transposeB ? b[j * k + p] : b[p * n + j])
+                        sum += Double(transposeA ? a[p * m + i] : a[i * k + p])
+                            * Double(transposeB ? b[j * k + p] : b[p * n + j])
                     }
                     worst = max(worst, abs(sum - Double(two[i * n + j])) / Double(k).squareRoot())
                 }
@@ -201,7 +202,8 @@ struct ParallelTests {
     @Test(arguments: [1, 65_535, 65_536, 100_003, 262_144])
     func elementwiseBlocksMatchAPlainLoop(count: Int) {
         let a = Self.random(count, seed: 12), b = Self.random(count, seed: 13).map { $0 + 3 }
-        let kernels: [(String, (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void, (Float, Float) -> Float)] = [
+        let kernels: [(String, (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                       (Float, Float) -> Float)] = [
             ("add", { Elementwise.add($0, $1, into: $2, count: $3) }, { $0 + $1 }),
             ("subtract", { Elementwise.subtract($0, $1, into: $2, count: $3) }, { $0 - $1 }),
             ("multiply", { Elementwise.multiply($0, $1, into: $2, count: $3) }, { $0 * $1 }),
@@ -218,13 +220,16 @@ struct ParallelTests {
 
     /// Axis permutations shared out by ranges of the first output axis (and 2-D transposes by
     /// bands): every element where a plain index computation puts it, on one and two threads.
-    @Test(arguments: [([64, 10, 30, 7], [0, 2, 1, 3]), ([40, 6, 50, 9], [3, 1, 0, 2]), ([300, 257], [1, 0]), ([1000], [0])])
+    @Test(arguments: [([64, 10, 30, 7], [0, 2, 1, 3]), ([40, 6, 50, 9], [3, 1, 0, 2]), ([300, 257], [1, 0]),
+                      ([1000], [0])])
     func permutationsAreSplitExactly(layout: ([Int], [Int])) {
         let (shape, permutation) = layout
         let total = shape.reduce(1, *)
         let x = Self.random(total, seed: 14)
         var inStrides = [Int](repeating: 1, count: shape.count)
-        for axis in stride(from: shape.count - 2, through: 0, by: -1) { inStrides[axis] = inStrides[axis + 1] * shape[axis + 1] }
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) {
+            inStrides[axis] = inStrides[axis + 1] * shape[axis + 1]
+        }
         let outShape = permutation.map { shape[$0] }
         var expected = [Float](repeating: 0, count: total)
         for flat in 0..<total {

@@ -4,11 +4,13 @@ import NTTKernels
 
 struct ModelSpecTests {
     @Test func parsesAndPrintsCanonically() throws {
-        let spec = try ModelSpec(parsing: " conv(20, 5), relu, maxpool(2), conv(8,3x2,stride=2,padding=same), avgpool(3,stride=1), flatten, dropout(0.5), dense(10) ")
+        let spec = try ModelSpec(parsing: " conv(20, 5), relu, maxpool(2), conv(8,3x2,stride=2,padding=same), "
+                                     + "avgpool(3,stride=1), flatten, dropout(0.5), dense(10) ")
         #expect(spec.layers[0] == .conv(filters: 20, kernel: Window(5), stride: Window(1), padding: .valid))
         #expect(spec.layers[3] == .conv(filters: 8, kernel: Window(3, 2), stride: Window(2), padding: .same))
         #expect(spec.layers[4] == .avgPool(window: Window(3), stride: Window(1), padding: .valid))
-        #expect(spec.description == "conv(20,5),relu,maxpool(2),conv(8,3x2,stride=2,padding=same),avgpool(3,stride=1),flatten,dropout(0.5),dense(10)")
+        #expect(spec.description == "conv(20,5),relu,maxpool(2),conv(8,3x2,stride=2,padding=same),"
+                    + "avgpool(3,stride=1),flatten,dropout(0.5),dense(10)")
         #expect(try ModelSpec(parsing: spec.description) == spec)
     }
 
@@ -38,8 +40,12 @@ struct ModelSpecTests {
     }
 
     @Test func rejectsModelsThatDoNotFitTheirInput() throws {
-        #expect(throws: ModelSpecError.self) { try Model(spec: ModelSpec(parsing: "conv(4,3),dense(10)"), imageShape: [8, 8, 1]) }
-        #expect(throws: ModelSpecError.self) { try Model(spec: ModelSpec(parsing: "conv(4,9),flatten,dense(2)"), imageShape: [8, 8, 1]) }
+        #expect(throws: ModelSpecError.self) {
+            try Model(spec: ModelSpec(parsing: "conv(4,3),dense(10)"), imageShape: [8, 8, 1])
+        }
+        #expect(throws: ModelSpecError.self) {
+            try Model(spec: ModelSpec(parsing: "conv(4,9),flatten,dense(2)"), imageShape: [8, 8, 1])
+        }
         #expect(throws: ModelSpecError.self) { try Model(spec: ModelSpec(parsing: "relu"), imageShape: [8, 8, 1]) }
     }
 }
@@ -64,7 +70,8 @@ struct InitializationTests {
     }
 
     @Test func forwardShapesAndMaskedWeights() throws {
-        let model = try Model(spec: ModelSpec(parsing: "conv(3,3,padding=same),relu,maxpool(2),flatten,dense(4)"), imageShape: [6, 6, 2])
+        let model = try Model(spec: ModelSpec(parsing: "conv(3,3,padding=same),relu,maxpool(2),flatten,dense(4)"),
+                              imageShape: [6, 6, 2])
         let p = model.initialize(seed: 1)
         let x = Tensor(repeating: 0.5, shape: [2, 6, 6, 2])
         #expect(model.apply(p, to: x).shape == [2, 4])
@@ -78,7 +85,8 @@ struct InitializationTests {
 /// the written order. Both orders must give the same bits, in value and in gradient.
 struct ReluPoolOrderTests {
     @Test func reluAfterPoolGivesTheSameBits() throws {
-        let model = try Model(spec: ModelSpec.resolve("conv(6,3),relu,maxpool(2),conv(4,3,padding=same),relu,maxpool(2,stride=1),flatten,dense(10)", classes: 10),
+        let model = try Model(spec: ModelSpec.resolve("conv(6,3),relu,maxpool(2),conv(4,3,padding=same),relu,"
+                                                          + "maxpool(2,stride=1),flatten,dense(10)", classes: 10),
                               imageShape: [10, 10, 1])
         let params = model.initialize(seed: 3)
         var rng = SeededRandom(seed: 5)

@@ -7,7 +7,8 @@ struct EmpiricalNTKTests {
     static let specs: [(String, [Int])] = [
         ("dense(5),relu,dense(4),relu,dense(3)", [6]),
         ("conv(4,3),relu,maxpool(2),conv(3,3,padding=same),relu,avgpool(2),flatten,dense(3)", [8, 8, 2]),
-        ("conv(3,3,stride=2,padding=same),relu,avgpool(2,stride=1,padding=same),conv(2,2),flatten,dense(4),relu,dense(2)", [7, 6, 1]),
+        ("conv(3,3,stride=2,padding=same),relu,avgpool(2,stride=1,padding=same),conv(2,2),"
+             + "flatten,dense(4),relu,dense(2)", [7, 6, 1]),
     ]
 
     static func randomMasks(_ model: Model, seed: UInt64, keep: Double = 0.5) -> [Tensor] {

@@ -27,7 +27,9 @@ struct OptimizerTests {
         // Zero gradients from zero moments leave a weight exactly where it is (pruned weights stay 0).
         var zero = [Tensor(shape: [9], scalars: [Float](repeating: 0, count: 9))]
         var fresh = Adam(learningRate: 1)
-        for _ in 0..<3 { fresh.update(&zero, gradients: [Tensor(shape: [9], scalars: [Float](repeating: 0, count: 9))]) }
+        for _ in 0..<3 {
+            fresh.update(&zero, gradients: [Tensor(shape: [9], scalars: [Float](repeating: 0, count: 9))])
+        }
         #expect(zero[0].scalars.allSatisfy { $0 == 0 })
     }
 

@@ -11,9 +11,11 @@ struct MaskSelectionTests {
         #expect(layerwise[1].scalars == [1, 1, 0, 0])
         let global = MaskSelection.masks(scores: scores, density: 0.5, scope: .global)
         #expect(MaskSelection.keptCounts(global) == [4, 1])
-        #expect(global[0].scalars == [1, 0, 1, 1, 1, 0] && global[1].scalars == [0, 0, 0, 0].enumerated().map { $0.offset == 0 ? 1 : 0 })
+        #expect(global[0].scalars == [1, 0, 1, 1, 1, 0]
+                && global[1].scalars == [0, 0, 0, 0].enumerated().map { $0.offset == 0 ? 1 : 0 })
         // At least one weight per layer survives even at tiny densities.
-        #expect(MaskSelection.keptCounts(MaskSelection.masks(scores: scores, density: 0.01, scope: .layerwise)) == [1, 1])
+        #expect(MaskSelection.keptCounts(MaskSelection.masks(scores: scores, density: 0.01, scope: .layerwise))
+                == [1, 1])
     }
 
     @Test func magnitudeKeepsLargest() {
@@ -55,7 +57,8 @@ struct BaselinePrunerTests {
         func grad(_ w: [Tensor]) -> [Tensor] {
             gradient(at: w) { w in
                 let q = zip(w, p).map { LayerParameters(weight: $0, bias: $1.bias) }
-                return Tensor.softmaxCrossEntropy(logits: Self.model.apply(q, to: x) / GraspPruner.temperature, labels: onehot)
+                return Tensor.softmaxCrossEntropy(logits: Self.model.apply(q, to: x) / GraspPruner.temperature,
+                                                  labels: onehot)
             }
         }
         let w = p.map(\.weight), g = grad(w)
@@ -99,7 +102,8 @@ struct BaselinePrunerTests {
         else { #expect(counts.reduce(0, +) == 7) }
         if method == .scaledRandom {
             let plain = Self.model.initialize(seed: 9)
-            #expect(abs(a.parameters[0].weight.scalars[0] - plain[0].weight.scalars[0] / Float(density.squareRoot())) < 1e-6)
+            #expect(abs(a.parameters[0].weight.scalars[0]
+                        - plain[0].weight.scalars[0] / Float(density.squareRoot())) < 1e-6)
         }
     }
 
@@ -109,21 +113,25 @@ struct BaselinePrunerTests {
     @Test func maskGradientsFlowThroughAllOnesMasks() throws {
         let params = Self.model.initialize(seed: 2)
         let ones = Self.model.parameterShapes.map { Tensor.ones($0.weight) }
-        let g = gradient(at: ones) { m in Model.effectiveWeights(params, masks: m).map { $0.sum() }.reduce(Tensor(0), +) }
+        let g = gradient(at: ones) { m in
+            Model.effectiveWeights(params, masks: m).map { $0.sum() }.reduce(Tensor(0), +)
+        }
         for (gl, p) in zip(g, params) { #expect(gl.scalars == p.weight.scalars) }
         // NTK-SAP on LeNet-300-100, global, 10%: every layer keeps weights (no collapse).
         let mlp = try Model(spec: ModelSpec.resolve("lenet-300-100", classes: 10), imageShape: [28, 28, 1])
-        let kept = MaskSelection.keptCounts(NtkSapPruner.masks(model: mlp, density: 0.1, scope: .global, seed: 0, rounds: 3))
+        let kept = MaskSelection.keptCounts(NtkSapPruner.masks(model: mlp, density: 0.1, scope: .global,
+                                                               seed: 0, rounds: 3))
         #expect(kept.allSatisfy { $0 > 0 } && kept.reduce(0, +) == 26620, "\(kept)")
     }
 
     /// For a linear model f(x) = x(W⊙m) + b the NTK-SAP residual is r = −ε(x(Δ⊙m) + δb), so
-    /// the score |∂R/∂m ⊙ m| at m = 1 is |2ε² Δᵢⱼ Σₛ xₛᵢ (Σₖ xₛₖ Δₖⱼ + δbⱼ)|, independent of W.
-    /// One round, with the pruner's own random draws replayed.
+    /// the score |∂R/∂m ⊙ m| at m = 1 is |2ε² Δᵢⱼ Σₛ xₛᵢ (Σₖ xₛₖ Δₖⱼ + δbⱼ)|,
+    /// independent of W. One round, with the pruner's own random draws replayed.
     @Test func ntkSapScoresMatchTheClosedFormOnALinearModel() throws {
         let (n, k, batch, seed): (Int, Int, Int, UInt64) = (8, 4, 4, 11)
         let model = try Model(spec: ModelSpec.resolve("dense(4)", classes: k), imageShape: [1, 1, n])
-        let masks = NtkSapPruner.masks(model: model, density: 0.4, scope: .layerwise, seed: seed, rounds: 1, batchSize: batch)
+        let masks = NtkSapPruner.masks(model: model, density: 0.4, scope: .layerwise, seed: seed, rounds: 1,
+                                       batchSize: batch)
         var rng = SeededRandom(seed: seed, stream: "prune.ntk-sap")
         let x = (0..<(batch * n)).map { _ in rng.nextNormal() }        // drawn first: the inputs
         let delta = (0..<(n * k)).map { _ in rng.nextNormal() }        // then the weight perturbation [n, k]
@@ -134,7 +142,8 @@ struct BaselinePrunerTests {
                 for j in 0..<k {
                     var total = 0.0
                     for s in 0..<batch {
-                        let pre = (0..<n).map { x[s * n + $0] * delta[$0 * k + j] }.reduce(0, +) + biasTerm * deltaBias[j]
+                        let pre = (0..<n).map { x[s * n + $0] * delta[$0 * k + j] }.reduce(0, +)
+                            + biasTerm * deltaBias[j]
                         total += x[s * n + i] * pre
                     }
                     scores.append((abs(2 * 0.01 * 0.01 * delta[i * k + j] * total), i * k + j))
@@ -148,8 +157,12 @@ struct BaselinePrunerTests {
     }
 
     @Test func dataMethodsNeedData() {
-        #expect(throws: NTTError.self) { try PruningMethod.snip.initialize(model: Self.model, density: 0.5, scope: .layerwise, seed: 1, batch: nil) }
-        #expect(throws: NTTError.self) { try PruningMethod.random.initialize(model: Self.model, density: 0, scope: .layerwise, seed: 1, batch: nil) }
+        #expect(throws: NTTError.self) {
+            try PruningMethod.snip.initialize(model: Self.model, density: 0.5, scope: .layerwise, seed: 1, batch: nil)
+        }
+        #expect(throws: NTTError.self) {
+            try PruningMethod.random.initialize(model: Self.model, density: 0, scope: .layerwise, seed: 1, batch: nil)
+        }
     }
 }
 

@@ -27,7 +27,8 @@ struct ReferenceFixtureTests {
     ]
 
     static func load(_ name: String) throws -> Fixture {
-        let url = try #require(Bundle.module.url(forResource: "reference-\(name)", withExtension: "json", subdirectory: "Fixtures"),
+        let url = try #require(Bundle.module.url(forResource: "reference-\(name)", withExtension: "json",
+                                                 subdirectory: "Fixtures"),
                                "missing fixture reference-\(name).json")
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
@@ -52,16 +53,19 @@ struct ReferenceFixtureTests {
         #expect(Self.relativeError(model.apply(student, masks: masks, to: x), f.student_outputs.tensor) < 1e-5)
         #expect(Self.relativeError(model.apply(teacher, to: x), f.teacher_outputs.tensor) < 1e-5)
         for (scope, reference) in [(KernelScope.effective, f.ntk_effective), (.surviving, f.ntk_surviving)] {
-            let fast = EmpiricalNTK.compute(model: model, parameters: student, masks: masks, x1: x1, x2: x2, scope: scope)
+            let fast = EmpiricalNTK.compute(model: model, parameters: student, masks: masks, x1: x1, x2: x2,
+                                            scope: scope)
             #expect(fast.kernel.shape == reference.shape)
             #expect(Self.relativeError(fast.kernel, reference.tensor) < 1e-5, "\(name) \(scope)")
         }
         let teacherKernel = EmpiricalNTK.compute(model: model, parameters: teacher, masks: nil, x1: x1, x2: x2).kernel
         #expect(Self.relativeError(teacherKernel, f.teacher_ntk.tensor) < 1e-5)
 
-        let loss = TransferLoss(lambdaKernel: Float(f.lambda_kernel), lambdaL2: Float(f.lambda_l2), density: Float(f.density))
+        let loss = TransferLoss(lambdaKernel: Float(f.lambda_kernel), lambdaL2: Float(f.lambda_l2),
+                                density: Float(f.density))
         let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
-        let (terms, grads) = loss.valueAndGradient(model: model, parameters: student, masks: masks, x1: x1, x2: x2, targets: targets)
+        let (terms, grads) = loss.valueAndGradient(model: model, parameters: student, masks: masks,
+                                                   x1: x1, x2: x2, targets: targets)
         func close(_ a: Float, _ b: Double) -> Bool { abs(Double(a) - b) <= 1e-4 * max(abs(b), 1e-6) }
         #expect(close(terms.total.scalar, f.transfer_loss), "loss \(terms.total.scalar) vs \(f.transfer_loss)")
         #expect(close(terms.ntkDistance.scalar, f.ntk_distance))

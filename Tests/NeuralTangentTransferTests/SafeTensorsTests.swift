@@ -21,7 +21,9 @@ struct SafeTensorsTests {
         #expect(FileManager.default.contents(atPath: a) == FileManager.default.contents(atPath: b))
         let file = try SafeTensors.read(a)
         #expect(file.names == Self.tensors.map(\.name))
-        for (name, t) in Self.tensors { #expect(file.tensors[name]!.shape == t.shape && file.tensors[name]!.scalars == t.scalars) }
+        for (name, t) in Self.tensors {
+            #expect(file.tensors[name]!.shape == t.shape && file.tensors[name]!.scalars == t.scalars)
+        }
         #expect(file.metadata == ["model": "dense(3)", "quote": "a \"b\" \\ c"])
         // Layout: u64 little-endian header length, a JSON header padded to 8 bytes, then data.
         let data = FileManager.default.contents(atPath: a)!
@@ -50,7 +52,8 @@ struct SafeTensorsTests {
         let p = Self.path()
         defer { try? FileManager.default.removeItem(atPath: p) }
         let f64: [Double] = [1.25, -3], f16: [Float16] = [0.5, 2, -1]
-        let header = #"{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]}}"#
+        let header = #"{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]},"#
+            + #""b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]}}"#
         try Self.handMade(header: header, body: Self.bytes(f64) + Self.bytes(f16)).write(to: URL(fileURLWithPath: p))
         let file = try SafeTensors.read(p)
         #expect(file.tensors["a"]!.scalars == [1.25, -3] && file.tensors["b"]!.scalars == [0.5, 2, -1])
@@ -63,11 +66,16 @@ struct SafeTensorsTests {
             (Data([1, 2, 3]), "shorter than its 8-byte header length"),
             (Self.handMade(header: "{}", body: []).prefix(12), "exceeds the file size"),
             (Self.handMade(header: "[1]", body: []), "not a JSON object"),
-            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2]}}"#, body: []), "lacks dtype, shape or data_offsets"),
-            (Self.handMade(header: #"{"a":{"dtype":"I8","shape":[2],"data_offsets":[0,2]}}"#, body: [0, 0]), "dtype I8"),
-            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, body: Array(repeating: 0, count: 8)), "do not fit"),
-            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, body: Array(repeating: 0, count: 4)), "do not fit"),
-            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2]}}"#, body: []),
+             "lacks dtype, shape or data_offsets"),
+            (Self.handMade(header: #"{"a":{"dtype":"I8","shape":[2],"data_offsets":[0,2]}}"#, body: [0, 0]),
+             "dtype I8"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#,
+                           body: Array(repeating: 0, count: 8)), "do not fit"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+                           body: Array(repeating: 0, count: 4)), "do not fit"),
+            (Self.handMade(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+                               + #""b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                            body: Array(repeating: 0, count: 8)), "overlap"),
             (Self.handMade(header: #"{"__metadata__":{"a":1}}"#, body: []), "__metadata__ must map strings to strings"),
             // Hostile sizes (reached by `ntt train --init FILE` and `ntt kernel --checkpoint FILE`): the
@@ -89,7 +97,8 @@ struct SafeTensorsTests {
                 return d.contains(p) && d.contains(reason) && !d.contains("\n")
             }
         }
-        #expect { try SafeTensors.write([("a", Tensor(shape: [1], scalars: [1])), ("a", Tensor(shape: [1], scalars: [2]))], to: p) }
+        #expect { try SafeTensors.write([("a", Tensor(shape: [1], scalars: [1])),
+                                         ("a", Tensor(shape: [1], scalars: [2]))], to: p) }
             throws: { "\($0)".contains("duplicate tensor name 'a'") }
     }
 
@@ -101,16 +110,21 @@ struct SafeTensorsTests {
                                ("layers.1.weight", Tensor.zeros([3, 5])), ("extra", Tensor.zeros([1]))], to: p)
         #expect { try ModelCheckpoint.load(p, model: model) } throws: { error in
             let d = "\(error)"
-            return d.contains("missing layers.1.bias") && d.contains("unexpected extra") && d.contains("layers.1.weight has shape [3, 5], expected [3, 2]")
+            return d.contains("missing layers.1.bias") && d.contains("unexpected extra")
+                && d.contains("layers.1.weight has shape [3, 5], expected [3, 2]")
         }
-        var good: [(name: String, tensor: Tensor)] = [("layers.0.weight", Tensor.zeros([4, 3])), ("layers.0.bias", Tensor.zeros([3])),
-                                                      ("layers.0.mask", Tensor.ones([4, 3])), ("layers.1.weight", Tensor.zeros([3, 2])),
-                                                      ("layers.1.bias", Tensor.zeros([2])), ("layers.1.mask", Tensor.ones([3, 2]))]
+        var good: [(name: String, tensor: Tensor)] = [
+            ("layers.0.weight", Tensor.zeros([4, 3])), ("layers.0.bias", Tensor.zeros([3])),
+            ("layers.0.mask", Tensor.ones([4, 3])), ("layers.1.weight", Tensor.zeros([3, 2])),
+            ("layers.1.bias", Tensor.zeros([2])), ("layers.1.mask", Tensor.ones([3, 2]))
+        ]
         try SafeTensors.write(good, to: p)
         #expect(try ModelCheckpoint.load(p, model: model).masks?.count == 2)
         good[5].tensor = Tensor(shape: [3, 2], scalars: [1, 0, 0.5, 1, 1, 1])
         try SafeTensors.write(good, to: p)
-        #expect { try ModelCheckpoint.load(p, model: model) } throws: { "\($0)".contains("layers.1.mask has values other than 0 and 1") }
+        #expect { try ModelCheckpoint.load(p, model: model) } throws: {
+            "\($0)".contains("layers.1.mask has values other than 0 and 1")
+        }
         good[5].tensor = Tensor.ones([3, 2])
         good[1].tensor = Tensor(shape: [3], scalars: [0, .nan, 0])
         try SafeTensors.write(good, to: p)
@@ -131,7 +145,8 @@ struct SafeTensorsTests {
     }()
 
     static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("scripts/safetensors_interop.py").path
     }
 
@@ -152,7 +167,8 @@ struct SafeTensorsTests {
         let ours = Self.path(), theirs = Self.path()
         defer { try? FileManager.default.removeItem(atPath: ours); try? FileManager.default.removeItem(atPath: theirs) }
         try SafeTensors.write(Self.tensors, metadata: ["model": "dense(3)"], to: ours)
-        let summary = try JSONSerialization.jsonObject(with: Data(try Self.runScript(["read", ours]).utf8)) as! [String: Any]
+        let summary = try JSONSerialization.jsonObject(with: Data(try Self.runScript(["read", ours]).utf8))
+            as! [String: Any]
         #expect(summary["metadata"] as? [String: String] == ["model": "dense(3)"])
         let read = summary["tensors"] as! [String: [String: Any]]
         for (name, t) in Self.tensors {
@@ -161,7 +177,8 @@ struct SafeTensorsTests {
         }
         _ = try Self.runScript(["write", theirs])
         let file = try SafeTensors.read(theirs)
-        #expect(file.tensors["layers.0.weight"]!.shape == [3, 4] && file.tensors["layers.0.weight"]!.scalars == (0..<12).map { Float($0) / 8 })
+        #expect(file.tensors["layers.0.weight"]!.shape == [3, 4]
+                && file.tensors["layers.0.weight"]!.scalars == (0..<12).map { Float($0) / 8 })
         #expect(file.tensors["layers.0.bias"]!.scalars == [1.5, -2, 0.25, 3])
         #expect(file.tensors["layers.0.mask"]!.scalars == Array([1, 0, 1, 0].map(Float.init).repeated(3)))
         #expect(file.metadata["written_by"] == "python")

@@ -19,7 +19,9 @@ struct TransferLossTests {
         let (terms, grad) = loss.valueAndGradient(model: model, parameters: student, masks: masks,
                                                   x1: x1, x2: x2, targets: targets)
         func lossAt(_ p: [LayerParameters]) -> Double {
-            Double(withoutDerivatives { loss.evaluate(model: model, parameters: p, masks: masks, x1: x1, x2: x2, targets: targets).total.scalar })
+            Double(withoutDerivatives {
+                loss.evaluate(model: model, parameters: p, masks: masks, x1: x1, x2: x2, targets: targets).total.scalar
+            })
         }
         #expect(abs(Double(terms.total.scalar) - lossAt(student)) < 1e-6 * max(1, lossAt(student)))
         // Float32 central differences with h = 3e-3: the rounding error is ~1e-7·L/h (≈ 4e-3 for
@@ -44,13 +46,16 @@ struct TransferLossTests {
                         if isBias { p[layer].bias = t } else { p[layer].weight = t }
                         return p
                     }
-                    func quotient(_ h: Float) -> Double { (lossAt(perturbed(h)) - lossAt(perturbed(-h))) / (2 * Double(h)) }
+                    func quotient(_ h: Float) -> Double {
+                        (lossAt(perturbed(h)) - lossAt(perturbed(-h))) / (2 * Double(h))
+                    }
                     let numeric = quotient(3e-3), finer = quotient(1.5e-3)
                     if abs(numeric - finer) > 0.01 * abs(numeric) + absoluteTolerance { skipped += 1; continue }
                     checked += 1
                     let analytic = Double((isBias ? grad[layer].bias : grad[layer].weight).scalars[idx])
+                    let entry = "layer \(layer) \(isBias ? "bias" : "weight")[\(idx)]"
                     #expect(abs(numeric - analytic) <= 0.02 * abs(numeric) + absoluteTolerance,
-                            "layer \(layer) \(isBias ? "bias" : "weight")[\(idx)]: analytic \(analytic) vs numeric \(numeric)")
+                            "\(entry): analytic \(analytic) vs numeric \(numeric)")
                     if !isBias && masks[layer].scalars[idx] == 0 { #expect(analytic == 0) }
                 }
             }

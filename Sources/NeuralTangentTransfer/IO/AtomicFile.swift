@@ -14,7 +14,9 @@ public enum AtomicFile {
         }
         let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw NTTError("\(path): cannot create a temporary file (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else {
+            throw NTTError("\(path): cannot create a temporary file (\(String(cString: strerror(errno))))")
+        }
         var ok = true
         data.withUnsafeBytes { raw in
             var offset = 0

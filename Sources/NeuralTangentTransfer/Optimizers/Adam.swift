@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// Adam (Kingma & Ba), as `jax.example_libraries.optimizers.adam`:
-/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·m̂/(√v̂ + ε) with bias-corrected m̂, v̂.
+/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η·m̂/(√v̂ + ε)
+/// with bias-corrected m̂, v̂.
 /// Works on plain arrays (no tape); its state is `Codable` for checkpoints.
 public struct Adam: Sendable, Codable, Equatable {
     public var learningRate: Float
@@ -36,7 +37,8 @@ public struct Adam: Sendable, Codable, Equatable {
             m[t].withUnsafeMutableBufferPointer { mt in
                 v[t].withUnsafeMutableBufferPointer { vt in
                     OptimizerPass.chunks(count: mt.count) { i, n in
-                        OptimizerKernels.adam(x + i, gradients: g + i, m: mt.baseAddress! + i, v: vt.baseAddress! + i, count: n,
+                        OptimizerKernels.adam(x + i, gradients: g + i, m: mt.baseAddress! + i, v: vt.baseAddress! + i,
+                                              count: n,
                                               beta1: beta1, beta2: beta2, stepScale: stepScale, rootScale: rootScale,
                                               epsilon: epsilon, decay: decay)
                     }

@@ -11,7 +11,8 @@ public struct MomentumSGD: Sendable, Codable, Equatable {
     public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor], penalties: [Float]? = nil) -> Float {
         if velocity.isEmpty { velocity = parameters.map { [Float](repeating: 0, count: $0.count) } }
         let (learningRate, momentum) = (self.learningRate, self.momentum)
-        return OptimizerPass.run("MomentumSGD", &parameters, gradients: gradients, penalties: penalties) { t, x, g, decay in
+        return OptimizerPass.run("MomentumSGD", &parameters, gradients: gradients,
+                                 penalties: penalties) { t, x, g, decay in
             velocity[t].withUnsafeMutableBufferPointer { u in
                 OptimizerPass.chunks(count: u.count) { i, n in
                     OptimizerKernels.momentum(x + i, gradients: g + i, velocity: u.baseAddress! + i, count: n,

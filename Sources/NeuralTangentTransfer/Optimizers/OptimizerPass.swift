@@ -12,17 +12,22 @@ enum OptimizerPass {
     /// reach into the optimiser's state), with θ updated in place, its gradient g and
     /// decay = 2λₜ. `pass` returns Σθ² before the update (use `chunks`). Returns Σₜ λₜ‖θₜ‖².
     static func run(_ optimizer: String, _ parameters: inout [Tensor], gradients: [Tensor], penalties: [Float]?,
-                    _ pass: (_ t: Int, _ x: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ decay: Float) -> Float) -> Float {
-        precondition(parameters.count == gradients.count, "\(optimizer): \(parameters.count) parameters but \(gradients.count) gradients")
+                    _ pass: (_ t: Int, _ x: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                             _ decay: Float) -> Float) -> Float {
+        precondition(parameters.count == gradients.count,
+                     "\(optimizer): \(parameters.count) parameters but \(gradients.count) gradients")
         precondition(penalties == nil || penalties!.count == parameters.count,
                      "\(optimizer): \(penalties?.count ?? 0) penalties for \(parameters.count) parameters")
         var penalty: Float = 0
         for t in parameters.indices where parameters[t].count > 0 {
             precondition(parameters[t].shape == gradients[t].shape,
-                         "\(optimizer): gradient shape \(gradients[t].shape) differs from parameter shape \(parameters[t].shape)")
+                         "\(optimizer): gradient shape \(gradients[t].shape) differs from parameter shape "
+                             + "\(parameters[t].shape)")
             let lambda = penalties?[t] ?? 0
             let squares = parameters[t].withMutableScalars { x in
-                gradients[t].scalars.withUnsafeBufferPointer { g in pass(t, x.baseAddress!, g.baseAddress!, 2 * lambda) }
+                gradients[t].scalars.withUnsafeBufferPointer { g in
+                    pass(t, x.baseAddress!, g.baseAddress!, 2 * lambda)
+                }
             }
             penalty += lambda * squares
         }
@@ -36,7 +41,9 @@ enum OptimizerPass {
         if chunks <= 1 { return count == 0 ? 0 : kernel(0, count) }
         var sums = [Float](repeating: 0, count: chunks)
         sums.withUnsafeMutableBufferPointer { sums in
-            Parallel.forEach(parts: chunks) { c in sums[c] = kernel(c * chunkSize, min(chunkSize, count - c * chunkSize)) }
+            Parallel.forEach(parts: chunks) { c in
+                sums[c] = kernel(c * chunkSize, min(chunkSize, count - c * chunkSize))
+            }
         }
         return sums.reduce(0, +)
     }

@@ -6,7 +6,9 @@ public enum RandomPruner {
     public static func masks(shapes: [[Int]], density: Double, scope: PruningScope, seed: UInt64) -> [Tensor] {
         // Random scores + exact top-k = a uniformly random subset of exactly round(d·n).
         var rng = SeededRandom(seed: seed, stream: "prune.random")
-        let scores = shapes.map { s in Tensor(shape: s, scalars: (0..<s.reduce(1, *)).map { _ in Float(rng.nextUniform()) }) }
+        let scores = shapes.map { s in
+            Tensor(shape: s, scalars: (0..<s.reduce(1, *)).map { _ in Float(rng.nextUniform()) })
+        }
         return MaskSelection.masks(scores: scores, density: density, scope: scope)
     }
 

@@ -44,12 +44,15 @@ public enum PruningMethod: String, CaseIterable, Sendable, Codable {
         case .magnitude:
             masks = MagnitudePruner.masks(weights: weights, density: density, scope: scope)
         case .snip:
-            masks = MaskSelection.masks(scores: SnipPruner.scores(model: model, parameters: params, images: batch!.images, labels: batch!.labels),
+            masks = MaskSelection.masks(scores: SnipPruner.scores(model: model, parameters: params,
+                                                                  images: batch!.images, labels: batch!.labels),
                                         density: density, scope: scope)
         case .logitSnip:
-            masks = LogitSnipPruner.masks(model: model, parameters: params, inputs: batch!.images, density: density, scope: scope)
+            masks = LogitSnipPruner.masks(model: model, parameters: params, inputs: batch!.images,
+                                          density: density, scope: scope)
         case .grasp:
-            masks = MaskSelection.masks(scores: GraspPruner.scores(model: model, parameters: params, images: batch!.images, labels: batch!.labels),
+            masks = MaskSelection.masks(scores: GraspPruner.scores(model: model, parameters: params,
+                                                                   images: batch!.images, labels: batch!.labels),
                                         density: density, scope: scope)
         case .synflow:
             masks = SynFlowPruner.masks(model: model, parameters: params, density: density, scope: scope)

@@ -27,7 +27,8 @@ public enum SynFlowPruner {
             if largest > 0 && largest.isFinite { scores = scores.map { $0.map { $0 / largest } } }
             // Pruned weights must stay pruned: rank them below every survivor.
             let masked = zip(scores, masks).enumerated().map { (i, pair) in
-                Tensor(shape: parameters[i].weight.shape, scalars: zip(pair.0, pair.1.scalars).map { $1 == 0 ? -1 : $0 })
+                Tensor(shape: parameters[i].weight.shape,
+                       scalars: zip(pair.0, pair.1.scalars).map { $1 == 0 ? -1 : $0 })
             }
             masks = MaskSelection.masks(scores: masked, density: keep, scope: scope)
         }

@@ -35,11 +35,17 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         guard epochs > 0 else { throw NTTError("--epochs must be positive, got \(epochs)") }
         if let iterations, iterations <= 0 { throw NTTError("--iterations must be positive, got \(iterations)") }
         guard batchSize > 0 else { throw NTTError("--batch-size must be positive, got \(batchSize)") }
-        guard learningRate > 0 && learningRate.isFinite else { throw NTTError("--lr must be a positive number, got \(learningRate)") }
-        guard weightDecay >= 0 && weightDecay.isFinite else { throw NTTError("--weight-decay must be ≥ 0, got \(weightDecay)") }
+        guard learningRate > 0 && learningRate.isFinite else {
+            throw NTTError("--lr must be a positive number, got \(learningRate)")
+        }
+        guard weightDecay >= 0 && weightDecay.isFinite else {
+            throw NTTError("--weight-decay must be ≥ 0, got \(weightDecay)")
+        }
         guard momentum >= 0 && momentum < 1 else { throw NTTError("--momentum must be in [0, 1), got \(momentum)") }
         guard evaluateEvery > 0 else { throw NTTError("--evaluate-every must be positive, got \(evaluateEvery)") }
-        guard validationFraction >= 0 && validationFraction < 1 else { throw NTTError("validation fraction must be in [0, 1), got \(validationFraction)") }
+        guard validationFraction >= 0 && validationFraction < 1 else {
+            throw NTTError("validation fraction must be in [0, 1), got \(validationFraction)")
+        }
     }
 
     /// Learning rate at iteration t (0-based) of T.

@@ -18,7 +18,8 @@ public struct Trainer {
             ? dataset.train.split(validationFraction: config.validationFraction, seed: config.seed)
             : (dataset.train, dataset.train)
         guard train.count >= config.batchSize else {
-            throw NTTError("the training split has \(train.count) examples, fewer than --batch-size = \(config.batchSize)")
+            throw NTTError("the training split has \(train.count) examples, "
+                           + "fewer than --batch-size = \(config.batchSize)")
         }
         self.train = train
         self.test = dataset.test
@@ -33,7 +34,8 @@ public struct Trainer {
     }
 
     /// Accuracy of the masked model on `images`, evaluated in chunks without derivatives.
-    public func accuracy(_ params: [LayerParameters], masks: [Tensor], on data: LabeledImages, limit: Int? = nil) -> Double {
+    public func accuracy(_ params: [LayerParameters], masks: [Tensor], on data: LabeledImages,
+                         limit: Int? = nil) -> Double {
         let n = min(limit ?? data.count, data.count)
         guard n > 0 else { return .nan }
         var correct = 0

@@ -23,7 +23,8 @@ public struct TrainingStep {
     }
 
     /// Updates `parameters` in place and returns the loss (cross-entropy + penalty) before the update.
-    public mutating func callAsFunction(_ parameters: inout [LayerParameters], masks: [Tensor], x: Tensor, labels: Tensor,
+    public mutating func callAsFunction(_ parameters: inout [LayerParameters], masks: [Tensor],
+                                        x: Tensor, labels: Tensor,
                                         learningRate: Float? = nil, dropoutSeed: UInt64? = nil) -> Float {
         let layers = parameters.count
         let (crossEntropy, grads) = Self.crossEntropyGradient(model: model, parameters: parameters, masks: masks,
@@ -46,11 +47,12 @@ public struct TrainingStep {
 
     /// Cross-entropy of the masked model on one batch and its gradient w.r.t. [weights…, biases…].
     /// A function of its own so the tape is released before the optimiser runs.
-    static func crossEntropyGradient(model: Model, parameters: [LayerParameters], masks: [Tensor], x: Tensor, labels: Tensor,
-                                     dropoutSeed: UInt64?) -> (Float, [Tensor]) {
+    static func crossEntropyGradient(model: Model, parameters: [LayerParameters], masks: [Tensor], x: Tensor,
+                                     labels: Tensor, dropoutSeed: UInt64?) -> (Float, [Tensor]) {
         let (value, grads) = valueAndGradient(at: parameters.flattened) { v in
             let p = [LayerParameters](unflattening: v)
-            return Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: masks, to: x, dropoutSeed: dropoutSeed), labels: labels)
+            return Tensor.softmaxCrossEntropy(logits: model.apply(p, masks: masks, to: x, dropoutSeed: dropoutSeed),
+                                              labels: labels)
         }
         return (value.scalar, grads)
     }

@@ -43,14 +43,27 @@ public struct TransferConfig: Codable, Sendable, Equatable {
     /// Checks ranges; the message names the offending setting as its CLI flag.
     public func validate() throws(NTTError) {
         guard density > 0 && density <= 1 else { throw NTTError("--density must be in (0, 1], got \(density)") }
-        guard batchSize >= 2 && batchSize % 2 == 0 else { throw NTTError("--batch-size must be an even number ≥ 2 (the batch is split into halves), got \(batchSize)") }
+        guard batchSize >= 2 && batchSize % 2 == 0 else {
+            throw NTTError("--batch-size must be an even number ≥ 2 (the batch is split into halves), "
+                           + "got \(batchSize)")
+        }
         guard epochs > 0 else { throw NTTError("--epochs must be positive, got \(epochs)") }
         if let iterations, iterations <= 0 { throw NTTError("--iterations must be positive, got \(iterations)") }
-        guard learningRate > 0 && learningRate.isFinite else { throw NTTError("--lr must be a positive number, got \(learningRate)") }
-        guard lambdaKernel >= 0 && lambdaKernel.isFinite else { throw NTTError("--lambda-kernel must be ≥ 0, got \(lambdaKernel)") }
-        if let lambdaL2, !(lambdaL2 >= 0 && lambdaL2.isFinite) { throw NTTError("--lambda-l2 must be ≥ 0, got \(lambdaL2)") }
-        guard maskUpdateEvery > 0 else { throw NTTError("--mask-update-every must be positive, got \(maskUpdateEvery)") }
+        guard learningRate > 0 && learningRate.isFinite else {
+            throw NTTError("--lr must be a positive number, got \(learningRate)")
+        }
+        guard lambdaKernel >= 0 && lambdaKernel.isFinite else {
+            throw NTTError("--lambda-kernel must be ≥ 0, got \(lambdaKernel)")
+        }
+        if let lambdaL2, !(lambdaL2 >= 0 && lambdaL2.isFinite) {
+            throw NTTError("--lambda-l2 must be ≥ 0, got \(lambdaL2)")
+        }
+        guard maskUpdateEvery > 0 else {
+            throw NTTError("--mask-update-every must be positive, got \(maskUpdateEvery)")
+        }
         guard recordEvery > 0 else { throw NTTError("--record-every must be positive, got \(recordEvery)") }
-        guard validationFraction > 0 && validationFraction < 1 else { throw NTTError("validation fraction must be in (0, 1), got \(validationFraction)") }
+        guard validationFraction > 0 && validationFraction < 1 else {
+            throw NTTError("validation fraction must be in (0, 1), got \(validationFraction)")
+        }
     }
 }

@@ -2,7 +2,8 @@ import NTTLayers
 
 /// The NTT objective (SPEC §2) on one batch split into halves x₁, x₂:
 ///
-///     L = λ_K · Σ(Θ_s − Θ_t)² / |Θ|  +  Σ(f_s(x) − f_t(x))² / |f|  +  (λ₂ / d) · Σ_l ‖w_l ⊙ m_l‖²
+///     L = λ_K · Σ(Θ_s − Θ_t)² / |Θ|  +  Σ(f_s(x) − f_t(x))² / |f|
+///         +  (λ₂ / d) · Σ_l ‖w_l ⊙ m_l‖²
 ///
 /// Θ_s, Θ_t: student and teacher NTKs between x₁ and x₂ ([n₁, n₂, k, k]); f: outputs on the whole
 /// batch; d: density; the L2 term covers weights, not biases. Differentiable in the student's raw
