@@ -80,15 +80,9 @@ extension Tensor {
         precondition(positions.count == layout.images * layout.outPerImage
                          && count == layout.rows * layout.outPerImage && rank >= 1 && shape[0] == layout.rows,
                      "maxPoolAdjoint: shape \(shape) and \(positions.count) positions do not match the layout")
-        let outShape = [layout.rows, layout.imageSize], inShape = shape
-        let out = Tensor.make(outShape) { o in
-            withPointer { p in positions.withUnsafeBufferPointer {
-                Pooling.maxAdjoint(p, indices: $0.baseAddress!, layout, into: o)
-            } }
-        }
-        return Tensor.recorded(outShape, out, inputs: [self]) { grad in
-            [grad.maxPoolGather(positions, layout).reshaped(inShape)]
-        }
+        return argmaxMap(positions, to: [layout.rows, layout.imageSize],
+                         { Pooling.maxAdjoint($0, indices: $1, layout, into: $2) },
+                         pullback: { $0.maxPoolGather(positions, layout) })
     }
 
     /// The transpose of `maxPoolAdjoint`: from [rows, imageSize] (any shape with that many rows
@@ -96,15 +90,21 @@ extension Tensor {
     package func maxPoolGather(_ positions: [Int32], _ layout: Pooling.ArgmaxLayout) -> Tensor {
         precondition(positions.count == layout.images * layout.outPerImage && count == layout.rows * layout.imageSize,
                      "maxPoolGather: shape \(shape) and \(positions.count) positions do not match the layout")
-        let outShape = [layout.rows, layout.outPerImage], inShape = shape
+        return argmaxMap(positions, to: [layout.rows, layout.outPerImage],
+                         { Pooling.maxGather($0, indices: $1, layout, into: $2) },
+                         pullback: { $0.maxPoolAdjoint(positions, layout) })
+    }
+
+    /// One side of the adjoint pair above: `kernel(self, positions, out)` into a new tensor of
+    /// `outShape`, recorded with the other side (reshaped back to this shape) as its pullback.
+    private func argmaxMap(_ positions: [Int32], to outShape: [Int],
+                           _ kernel: (UnsafePointer<Float>, UnsafePointer<Int32>, UnsafeMutablePointer<Float>) -> Void,
+                           pullback: @escaping @Sendable (Tensor) -> Tensor) -> Tensor {
+        let inShape = shape
         let out = Tensor.make(outShape) { o in
-            withPointer { p in positions.withUnsafeBufferPointer {
-                Pooling.maxGather(p, indices: $0.baseAddress!, layout, into: o)
-            } }
+            withPointer { p in positions.withUnsafeBufferPointer { kernel(p, $0.baseAddress!, o) } }
         }
-        return Tensor.recorded(outShape, out, inputs: [self]) { grad in
-            [grad.maxPoolAdjoint(positions, layout).reshaped(inShape)]
-        }
+        return Tensor.recorded(outShape, out, inputs: [self]) { grad in [pullback(grad).reshaped(inShape)] }
     }
 
     /// Average-pooling over NHWC windows (with `same` padding, only in-image elements count).

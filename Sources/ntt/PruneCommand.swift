@@ -11,17 +11,12 @@ struct PruneCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var output: OutputOptions
     @Option(help: "Method: \(PruningMethod.names).") var method: PruningMethod
-    @Option(help: ArgumentHelp("Model: \(ModelSpec.builtinNames.joined(separator: ", ")), "
-                               + "or a spec such as 'dense(300),relu,dense(10)'."))
-    var model = "lenet-300-100"
-    @Option(help: "Fraction of weights kept, in (0, 1].") var density = 0.03
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Pruning scope: layerwise or global.") var prune: PruningScope = .layerwise
+    @OptionGroup var network: NetworkOptions
 
     func run() throws {
         var c = PruneConfig(method: method)
-        c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
-        c.density = density; c.seed = seed; c.prune = prune
+        c.model = network.model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
+        c.density = network.density; c.seed = network.seed; c.prune = network.prune
         let run = try PruneRun(config: c)
         let dataset = try data.load()
         let folder = try output.create()

@@ -4,12 +4,7 @@ import NTTRuns
 
 /// The supervised settings as flags (one place that turns flags into a `TrainConfig`).
 struct TrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Model: \(ModelSpec.builtinNames.joined(separator: ", ")), "
-                               + "or a spec such as 'dense(300),relu,dense(10)'."))
-    var model = "lenet-300-100"
-    @Option(help: "Fraction of weights kept, in (0, 1].") var density = 0.03
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Pruning scope: layerwise or global.") var prune: PruningScope = .layerwise
+    @OptionGroup var network: NetworkOptions
     @Option(help: "Epochs.") var epochs = 50
     @Option(help: "Iterations (overrides --epochs).") var iterations: Int?
     @Option(help: "Batch size.") var batchSize = 64
@@ -22,8 +17,8 @@ struct TrainingOptions: ParsableArguments {
 
     func config(data: DataOptions) -> TrainConfig {
         var c = TrainConfig()
-        c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
-        c.density = density; c.seed = seed; c.prune = prune
+        c.model = network.model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
+        c.density = network.density; c.seed = network.seed; c.prune = network.prune
         c.epochs = epochs; c.iterations = iterations; c.batchSize = batchSize; c.optimizer = optimizer
         c.learningRate = learningRate; c.momentum = momentum; c.weightDecay = weightDecay
         c.schedule = schedule; c.evaluateEvery = evaluateEvery

@@ -4,11 +4,7 @@ import NTTRuns
 
 /// The transfer's settings as flags (one place that turns flags into a `TransferConfig`).
 struct TransferOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Model: \(ModelSpec.builtinNames.joined(separator: ", ")), "
-                               + "or a spec such as 'dense(300),relu,dense(10)'."))
-    var model = "lenet-300-100"
-    @Option(help: "Fraction of weights kept, in (0, 1].") var density = 0.03
-    @Option(help: "Random seed (teacher init, data order, splits).") var seed: UInt64 = 0
+    @OptionGroup var network: NetworkOptions
     @Option(help: "Epochs over the training split.") var epochs = 20
     @Option(help: "Iterations (overrides --epochs).") var iterations: Int?
     @Option(help: "Unlabelled inputs per iteration (split into two halves for the NTK).") var batchSize = 64
@@ -17,18 +13,17 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Weight λ₂ of the L2 term (default: 1e-4 for MLPs, 1e-5 for CNNs).") var lambdaL2: Float?
     @Option(help: "Re-prune by magnitude every this many iterations.") var maskUpdateEvery = 100
     @Option(help: "Record probe metrics every this many iterations.") var recordEvery = 100
-    @Option(help: "Pruning scope: layerwise or global.") var prune: PruningScope = .layerwise
     @Option(help: "Initial mask: magnitude or logit-snip.") var initMask: TransferConfig.InitialMask = .magnitude
     @Option(help: "NTK scope: effective (w⊙m, as the original) or surviving (unpruned weights only).")
     var kernelScope: KernelScope = .effective
 
     func config(data: DataOptions) -> TransferConfig {
         var c = TransferConfig()
-        c.model = model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
-        c.density = density; c.seed = seed; c.epochs = epochs; c.iterations = iterations
+        c.model = network.model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
+        c.density = network.density; c.seed = network.seed; c.epochs = epochs; c.iterations = iterations
         c.batchSize = batchSize; c.learningRate = learningRate; c.lambdaKernel = lambdaKernel
         c.lambdaL2 = lambdaL2; c.maskUpdateEvery = maskUpdateEvery; c.recordEvery = recordEvery
-        c.prune = prune; c.initialMask = initMask; c.kernelScope = kernelScope
+        c.prune = network.prune; c.initialMask = initMask; c.kernelScope = kernelScope
         return c
     }
 }

@@ -8,7 +8,8 @@ import Testing
 struct BusyCellTests {
     typealias CLI = CommandLineTests
     static let grid = ["--models", "dense(16),relu,dense(10)", "--datasets", "synthetic", "--densities", "0.1",
-                       "--initializations", "random", "--seeds", "0", "--train-iterations", "20", "--evaluate-every", "10"]
+                       "--initializations", "random", "--seeds", "0", "--train-iterations", "20",
+                       "--evaluate-every", "10"]
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"), "needs the flock tool"))
     func lockedCellIsWaitedForNotFailed() throws {

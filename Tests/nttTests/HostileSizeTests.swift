@@ -7,7 +7,8 @@ struct HostileSizeTests {
     typealias CLI = CommandLineTests
 
     /// A safetensors file of F32 tensors (name, shape, a value repeated with alternating signs).
-    static func writeSafetensors(_ tensors: [(String, [Int], Float)], metadata: [String: String], to path: String) throws {
+    static func writeSafetensors(_ tensors: [(String, [Int], Float)], metadata: [String: String],
+                                 to path: String) throws {
         var header: [String: Any] = ["__metadata__": metadata]
         var data = Data()
         for (name, shape, value) in tensors {
@@ -31,13 +32,15 @@ struct HostileSizeTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = ["--dataset", "synthetic"]
         for model in ["dense(9223372036854775807)", "dense(100000000)", "conv(100000,3),relu,flatten,dense(10)"] {
-            try CLI.expectCleanFailure(["transfer", "--model", model, "--out", dir + "/t"] + data, mentions: "GB of memory")
+            try CLI.expectCleanFailure(["transfer", "--model", model, "--out", dir + "/t"] + data,
+                                       mentions: "GB of memory")
             try CLI.expectCleanFailure(["train", "--init", "random", "--model", model, "--out", dir + "/r"] + data,
                                        mentions: "GB of memory")
             try CLI.expectCleanFailure(["prune", "--method", "snip", "--model", model, "--out", dir + "/p"] + data,
                                        mentions: "GB of memory")
         }
-        try CLI.expectCleanFailure(["transfer", "--batch-size", "20000", "--out", dir + "/t"] + data, mentions: "--batch-size")
+        try CLI.expectCleanFailure(["transfer", "--batch-size", "20000", "--out", dir + "/t"] + data,
+                                   mentions: "--batch-size")
         // Fewer outputs than classes cannot be trained with labels.
         let small = ["--model", "dense(50),relu,dense(5)"] + data
         try CLI.expectCleanFailure(["train", "--init", "random", "--out", dir + "/r"] + small, mentions: "5 outputs")
