@@ -27,10 +27,10 @@ final class ProgressBar {
 
     func line(_ done: Int, status: String, now: Date) -> String {
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed >= 0.5 ? Double(done) / elapsed : 0  // no rate from the first instants
         let eta = rate > 0 ? Double(total - done) / rate : .nan
         let fraction = Double(done) / Double(total)
-        let rateText = String(format: "%.1f", rate)
+        let rateText = rate > 0 ? String(format: "%.1f", rate) : "--"
         let statusSuffix = status.isEmpty ? "" : " " + status
         let text = "\(label) \(done)/\(total) \(rateText) it/s ETA \(TimeText.clock(eta))\(statusSuffix)"
         if isTerminal {
