@@ -105,4 +105,45 @@ struct TransferRunTests {
             try TransferRun(config: changed, dataset: data, folder: RunFolder(dir)).run(resume: true)
         }
     }
+
+    /// Rewrites one metadata field of a safetensors file (the data section is unchanged; its
+    /// offsets are relative to it).
+    static func editMetadata(_ url: URL, _ key: String, _ value: String) throws {
+        let bytes = try Data(contentsOf: url)
+        let length = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        var header = try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + length))) as! [String: Any]
+        var meta = header["__metadata__"] as! [String: String]
+        meta[key] = value
+        header["__metadata__"] = meta
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var out = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        out.append(bytes.subdata(in: (8 + length)..<bytes.count))
+        try out.write(to: url)
+    }
+
+    /// A hand-edited checkpoint is refused with a one-line error naming it; nothing is written.
+    @Test func checkpointFieldsAreCheckedAgainstTheRun() throws {
+        let data = Self.dataset()
+        let cases: [(String, String)] = [
+            ("metrics_bytes", "-5"), ("metrics_bytes", "1000000000"), ("iteration", "999999"), ("iteration", "-5"),
+            ("batch_order", #"{"batch_size":8,"count":1000,"epoch":0,"position":1000000,"seed":5}"#),
+            ("batch_order", #"{"batch_size":0,"count":1000,"epoch":0,"position":0,"seed":5}"#),
+        ]
+        for (key, value) in cases {
+            let dir = Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            _ = try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir)).run(stopAfter: 13)
+            let checkpoint = dir.appendingPathComponent("checkpoint.safetensors")
+            try Self.editMetadata(checkpoint, key, value)
+            let metrics = try Data(contentsOf: dir.appendingPathComponent("metrics.jsonl"))
+            #expect {
+                try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir)).run(resume: true)
+            } throws: { error in
+                "\(error)".contains("checkpoint.safetensors") && !"\(error)".contains("\n")
+            }
+            #expect(try Data(contentsOf: dir.appendingPathComponent("metrics.jsonl")) == metrics, "\(key)=\(value)")
+        }
+    }
 }

@@ -73,6 +73,12 @@ extension TransferRun {
             throw NTTError("\(path): the checkpoint's iteration \(iteration) (Adam step \(step), metrics bytes "
                            + "\(metricsBytes)) does not fit a run of \(totalIterations) iterations")
         }
+        let metricsPath = folder.file(RunFolder.metricsName).path
+        let metricsSize = (try? FileManager.default.attributesOfItem(atPath: metricsPath))?[.size] as? Int ?? 0
+        guard metricsBytes <= metricsSize else {
+            throw NTTError("\(path): the checkpoint expects \(metricsBytes) bytes of metrics.jsonl, "
+                           + "which has \(metricsSize)")
+        }
         let shapes = model.parameterShapes
         var expected: [(name: String, shape: [Int])] = []
         for (i, s) in shapes.enumerated() {
