@@ -135,9 +135,9 @@ package enum Strided {
             var v = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
             v.replace(with: 0, where: .!(UnsafeRawPointer(r + i).loadUnaligned(as: V.self) .> 0))
             UnsafeMutableRawPointer(out + i).storeBytes(of: v, as: V.self)
-            i += 8
+            i &+= 8
         }
-        while i < n { out[i] = r[i] > 0 ? x[i] : 0; i += 1 }
+        while i < n { out[i] = r[i] > 0 ? x[i] : 0; i &+= 1 }
     }
 
     /// Whether every x[0..<n] equals `value` (a SIMD scan that stops at the first 64-element
@@ -149,14 +149,15 @@ package enum Strided {
         let blockEnd = n - n % 64
         var i = 0
         while i < blockEnd {
-            let differs = (UnsafeRawPointer(x + i).loadUnaligned(as: V.self) .!= target)
-                .| (UnsafeRawPointer(x + i + 16).loadUnaligned(as: V.self) .!= target)
-                .| (UnsafeRawPointer(x + i + 32).loadUnaligned(as: V.self) .!= target)
-                .| (UnsafeRawPointer(x + i + 48).loadUnaligned(as: V.self) .!= target)
+            let block = UnsafeRawPointer(x + i)  // 64 floats = 256 bytes, four 16-lane loads
+            let differs = (block.loadUnaligned(as: V.self) .!= target)
+                .| (block.loadUnaligned(fromByteOffset: 64, as: V.self) .!= target)
+                .| (block.loadUnaligned(fromByteOffset: 128, as: V.self) .!= target)
+                .| (block.loadUnaligned(fromByteOffset: 192, as: V.self) .!= target)
             if any(differs) { return false }
-            i += 64
+            i &+= 64
         }
-        while i < n { if x[i] != value { return false }; i += 1 }
+        while i < n { if x[i] != value { return false }; i &+= 1 }
         return true
     }
 
