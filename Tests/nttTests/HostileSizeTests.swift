@@ -63,4 +63,47 @@ struct HostileSizeTests {
                                        mentions: "--count")
         }
     }
+
+    /// An IDX file: big-endian magic and dimensions, then the bytes given.
+    static func writeIDX(_ path: String, magic: UInt32, dimensions: [UInt32], body: [UInt8]) throws {
+        var data = Data()
+        for word in [magic] + dimensions { withUnsafeBytes(of: word.bigEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: body)
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Hostile files reach the readers through the commands users run: one line naming the file.
+    @Test func hostileFilesThroughTheCommands() throws {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // IDX: a header claiming 2³²−1 images of 2³²−1 × 2³²−1 pixels; then a label byte of 255.
+        let idx = dir + "/idx"
+        try FileManager.default.createDirectory(atPath: idx, withIntermediateDirectories: true)
+        let pixels = [UInt8](repeating: 7, count: 2 * 28 * 28)
+        for stem in ["train", "t10k"] {
+            try Self.writeIDX("\(idx)/\(stem)-images-idx3-ubyte", magic: 0x803, dimensions: [2, 28, 28], body: pixels)
+            try Self.writeIDX("\(idx)/\(stem)-labels-idx1-ubyte", magic: 0x801, dimensions: [2], body: [0, 1])
+        }
+        try Self.writeIDX(idx + "/train-images-idx3-ubyte", magic: 0x803,
+                          dimensions: [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], body: pixels)
+        let train = ["train", "--init", "random", "--dataset", "mnist", "--data-dir", idx, "--iterations", "1"]
+        try CLI.expectCleanFailure(train + ["--out", dir + "/a"], mentions: "train-images-idx3-ubyte")
+        try Self.writeIDX(idx + "/train-images-idx3-ubyte", magic: 0x803, dimensions: [2, 28, 28], body: pixels)
+        try Self.writeIDX(idx + "/train-labels-idx1-ubyte", magic: 0x801, dimensions: [2], body: [0, 255])
+        try CLI.expectCleanFailure(train + ["--out", dir + "/b"], mentions: "train-labels-idx1-ubyte")
+        // safetensors: a shape whose element count overflows, as --init and as --checkpoint.
+        let bad = dir + "/overflow.safetensors"
+        let header = #"{"layers.0.weight":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,16]}}"#
+        var file = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(Data(header.utf8))
+        file.append(Data(count: 16))
+        try file.write(to: URL(fileURLWithPath: bad))
+        let model = ["--model", "dense(16),relu,dense(10)", "--dataset", "synthetic"]
+        try CLI.expectCleanFailure(["train", "--init", bad, "--out", dir + "/c"] + model,
+                                   mentions: "overflow.safetensors")
+        try CLI.expectCleanFailure(["kernel", "--checkpoint", bad, "--count", "4"] + model,
+                                   mentions: "overflow.safetensors")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["idx", "overflow.safetensors"])
+    }
 }
