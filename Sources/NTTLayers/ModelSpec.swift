@@ -18,7 +18,7 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
     public init(layers: [Layer]) { self.layers = layers }
 
     /// The architectures of the paper, by name, for `classes` outputs.
-    public static let builtinNames = ["lenet-300-100", "lenet5-caffe", "conv4", "conv4-dropout"]
+    public static let builtinNames = ["lenet-300-100", "lenet5-caffe", "conv4", "conv4-dropout", "conv4-same"]
 
     public static func builtin(_ name: String, classes: Int) -> ModelSpec? {
         let text: String
@@ -26,14 +26,14 @@ public struct ModelSpec: Sendable, Hashable, CustomStringConvertible {
         case "lenet-300-100": text = "dense(300),relu,dense(100),relu,dense(\(classes))"
         case "lenet5-caffe":
             text = "conv(20,5),relu,maxpool(2),conv(50,5),relu,maxpool(2),flatten,dense(500),relu,dense(\(classes))"
-        case "conv4":
-            text = "conv(64,3,padding=same),relu,conv(64,3,padding=same),relu,maxpool(2),"
-                + "conv(128,3,padding=same),relu,conv(128,3,padding=same),relu,maxpool(2),"
-                + "flatten,dense(512),relu,dense(\(classes))"
-        case "conv4-dropout":
-            text = "conv(64,3,padding=same),relu,conv(64,3,padding=same),relu,maxpool(2),dropout(0.25),"
-                + "conv(128,3,padding=same),relu,conv(128,3,padding=same),relu,maxpool(2),dropout(0.25),"
-                + "flatten,dense(512),relu,dropout(0.5),dense(\(classes))"
+        case "conv4", "conv4-dropout", "conv4-same":
+            // The original's Conv-4: stax.Conv's default padding is VALID (32 → 30 → 28 → 14 → 12 → 10
+            // → 5, flatten 3200). `conv4-same` keeps every map's size (flatten 8192 on 32×32).
+            let pad = name == "conv4-same" ? ",padding=same" : ""
+            let drop = name == "conv4-dropout"
+            text = "conv(64,3\(pad)),relu,conv(64,3\(pad)),relu,maxpool(2),\(drop ? "dropout(0.25)," : "")"
+                + "conv(128,3\(pad)),relu,conv(128,3\(pad)),relu,maxpool(2),\(drop ? "dropout(0.25)," : "")"
+                + "flatten,dense(512),relu,\(drop ? "dropout(0.5)," : "")dense(\(classes))"
         default: return nil
         }
         return try! ModelSpec(parsing: text)

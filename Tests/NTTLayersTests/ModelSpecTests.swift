@@ -35,8 +35,18 @@ struct ModelSpecTests {
         #expect(lenet5.parameterShapes.map(\.weight) == [[5, 5, 1, 20], [5, 5, 20, 50], [800, 500], [500, 10]])
         let mlp = try Model(spec: ModelSpec.builtin("lenet-300-100", classes: 10)!, imageShape: [28, 28, 1])
         #expect(mlp.inputShape == [784] && mlp.weightCount == 784 * 300 + 300 * 100 + 100 * 10)
+        // Conv-4 as the original (VALID convolutions): 32 → 30 → 28 → 14 → 12 → 10 → 5, flatten 3200;
+        // on 28×28×1: 26 → 24 → 12 → 10 → 8 → 4, flatten 2048. conv4-same keeps the maps' sizes.
         let conv4 = try Model(spec: ModelSpec.builtin("conv4", classes: 10)!, imageShape: [32, 32, 3])
-        #expect(conv4.parameterShapes.map(\.weight).last == [512, 10])
+        #expect(conv4.parameterShapes.map(\.weight)
+                == [[3, 3, 3, 64], [3, 3, 64, 64], [3, 3, 64, 128], [3, 3, 128, 128], [3200, 512], [512, 10]])
+        let conv4Gray = try Model(spec: ModelSpec.builtin("conv4", classes: 10)!, imageShape: [28, 28, 1])
+        #expect(conv4Gray.parameterShapes.map(\.weight)[4] == [2048, 512])
+        let dropout = try Model(spec: ModelSpec.builtin("conv4-dropout", classes: 10)!, imageShape: [32, 32, 3])
+        #expect(dropout.parameterShapes.map(\.weight) == conv4.parameterShapes.map(\.weight))
+        #expect(dropout.spec.layers.count == conv4.spec.layers.count + 3)
+        let same = try Model(spec: ModelSpec.builtin("conv4-same", classes: 10)!, imageShape: [32, 32, 3])
+        #expect(same.parameterShapes.map(\.weight)[4] == [8192, 512])
     }
 
     @Test func rejectsModelsThatDoNotFitTheirInput() throws {
