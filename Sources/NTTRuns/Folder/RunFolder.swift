@@ -66,7 +66,7 @@ public struct RunFolder: Sendable {
     /// Whether --overwrite may remove `url`: an empty folder, or one that ntt wrote.
     static func checkReplaceable(_ url: URL, flag: String) throws {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
         let path = url.standardizedFileURL.path
         guard isDirectory.boolValue else {
