@@ -146,4 +146,52 @@ struct TransferRunTests {
             #expect(try Data(contentsOf: dir.appendingPathComponent("metrics.jsonl")) == metrics, "\(key)=\(value)")
         }
     }
+
+    /// The loop follows ntt.py: no mask update in the last `maskUpdateEvery` iterations (strictly
+    /// before total − F), an epoch of ⌈N/B⌉ iterations, one validation split for every seed.
+    @Test func loopFollowsTheOriginal() throws {
+        let data = Self.dataset()
+        var c = Self.config()
+        c.iterations = 30
+        let whole = Self.temporaryDirectory(), stopped = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: stopped) }
+        #expect(try TransferRun(config: c, dataset: data, folder: RunFolder(whole)).run() == .finished)
+        _ = try TransferRun(config: c, dataset: data, folder: RunFolder(stopped)).run(stopAfter: 10)
+        // Masks are updated at 10 and not at 20 = 30 − 10: the final masks are those of iteration 10.
+        let final = try SafeTensors.read(whole.appendingPathComponent("student.safetensors").path)
+        let atTen = try SafeTensors.read(stopped.appendingPathComponent("checkpoint.safetensors").path)
+        for i in 0..<2 {
+            #expect(final.tensors[TensorNames.mask(i)]!.scalars == atTen.tensors[TensorNames.mask(i)]!.scalars)
+        }
+        c.iterations = nil
+        c.epochs = 2
+        c.batchSize = 10
+        let run = try TransferRun(config: c, dataset: data, folder: RunFolder(whole))
+        #expect(run.data.count % 10 != 0 && run.totalIterations == 2 * ((run.data.count + 9) / 10))
+        var other = c
+        other.seed = 9
+        let probeA = try TransferRun(config: c, dataset: data, folder: RunFolder(whole)).probe
+        let probeB = try TransferRun(config: other, dataset: data, folder: RunFolder(whole)).probe
+        #expect(probeA.scalars == probeB.scalars)
+    }
+
+    /// Plain SGD (the original's other optimiser) runs, learns, and resumes to the same bytes.
+    @Test func sgdTransferResumesExactly() throws {
+        let data = Self.dataset()
+        var c = Self.config()
+        c.optimizer = .sgd
+        c.learningRate = 1e-2
+        let a = Self.temporaryDirectory(), b = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        #expect(try TransferRun(config: c, dataset: data, folder: RunFolder(a)).run() == .finished)
+        _ = try TransferRun(config: c, dataset: data, folder: RunFolder(b)).run(stopAfter: 13)
+        #expect(try TransferRun(config: c, dataset: data, folder: RunFolder(b)).run(resume: true) == .finished)
+        for f in Self.outputs {
+            let x = try Data(contentsOf: a.appendingPathComponent(f))
+            let y = try Data(contentsOf: b.appendingPathComponent(f))
+            #expect(x == y, "\(f)")
+        }
+        let records = try RunFolder(a).readMetrics(TransferRecord.self)
+        #expect(records.last!.transferLoss < records.first!.transferLoss)
+    }
 }

@@ -98,7 +98,8 @@ extension TransferRun {
                      weights: shapes.indices.map { tensor(TensorNames.weight($0)) },
                      biases: shapes.indices.map { tensor(TensorNames.bias($0)) },
                      masks: shapes.indices.map { tensor(TensorNames.mask($0)) },
-                     adam: adam, order: order, metricsBytes: metricsBytes)
+                     adam: adam, sgd: MomentumSGD(learningRate: config.learningRate, momentum: 0),
+                     order: order, metricsBytes: metricsBytes)
     }
 
     func writeResults(_ s: State, teacher: [LayerParameters]) throws {

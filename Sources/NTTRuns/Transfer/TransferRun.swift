@@ -40,7 +40,8 @@ public struct TransferRun {
                                  lower: "--batch-size or the model's size")
         // The probe needs `batchSize` held-out inputs; small datasets get a larger split.
         let fraction = max(config.validationFraction, Double(config.batchSize) / Double(max(dataset.train.count, 1)))
-        let (train, validation) = dataset.train.split(validationFraction: fraction, seed: config.seed)
+        let (train, validation) = dataset.train.split(validationFraction: fraction,
+                                                      seed: TransferConfig.validationSplitSeed)
         guard validation.count >= config.batchSize else {
             throw NTTError("the validation split has \(validation.count) inputs but the probe needs --batch-size = "
                            + "\(config.batchSize); use a larger dataset or smaller batch")
@@ -53,9 +54,11 @@ public struct TransferRun {
         probe = model.prepare(validation.batch(Array(0..<config.batchSize)).images)
     }
 
-    /// Total iterations of the run.
+    /// Total iterations of the run: an epoch is ⌈N/B⌉ iterations, as in the original (whose batch
+    /// stream, like ours, draws complete batches only, so a run sees slightly more than `epochs`
+    /// passes).
     public var totalIterations: Int {
-        config.iterations ?? config.epochs * (data.count / config.batchSize)
+        config.iterations ?? config.epochs * ((data.count + config.batchSize - 1) / config.batchSize)
     }
 
     /// Mutable state of the optimisation; everything a resumed run needs.
@@ -65,6 +68,8 @@ public struct TransferRun {
         var biases: [Tensor]
         var masks: [Tensor]
         var adam: Adam
+        /// Plain SGD (momentum 0, so no state survives a step: nothing to checkpoint).
+        var sgd: MomentumSGD
         var order: BatchOrder
         /// Length of `metrics.jsonl` at this state; a resumed run cuts the file back to it.
         var metricsBytes: Int
@@ -112,6 +117,7 @@ public struct TransferRun {
             try folder.writeConfig(config, info: info)
             state = State(iteration: 0, weights: teacher.map(\.weight), biases: teacher.map(\.bias),
                           masks: try initialMasks(teacher), adam: Adam(learningRate: config.learningRate),
+                          sgd: MomentumSGD(learningRate: config.learningRate, momentum: 0),
                           order: BatchOrder(count: data.count, batchSize: config.batchSize, seed: config.seed),
                           metricsBytes: 0)
         }
@@ -147,17 +153,22 @@ public struct TransferRun {
                                + "try a smaller --lr")
             }
             var tensors = state.weights + state.biases
-            state.adam.update(&tensors, gradients: grads.flattened)
+            switch config.optimizer {
+            case .adam: state.adam.update(&tensors, gradients: grads.flattened)
+            case .sgd: state.sgd.update(&tensors, gradients: grads.flattened)
+            }
             let layers = state.weights.count
             state.weights = Array(tensors[0..<layers])
             state.biases = Array(tensors[layers...])
             state.iteration += 1
             let t = state.iteration
-            if t % config.maskUpdateEvery == 0 && t <= total - config.maskUpdateEvery {
+            // As ntt.py: the probe is evaluated with the masks the step used, then the masks are
+            // updated; the last update comes strictly before the last `maskUpdateEvery` iterations.
+            if t % config.recordEvery == 0 || t == total { try record(&state) }
+            if t % config.maskUpdateEvery == 0 && t < total - config.maskUpdateEvery {
                 state.masks = MagnitudePruner.masks(weights: state.weights, density: config.density,
                                                     scope: config.prune)
             }
-            if t % config.recordEvery == 0 || t == total { try record(&state) }
             progress(TransferProgress(iteration: t, total: total, ntkDistance: lastNTK))
 
             let stopping = (stop?.isSet ?? false) || stopAfter == t

@@ -14,6 +14,8 @@ public struct TransferConfig: Codable, Sendable, Equatable {
     public var iterations: Int? = nil
     public var batchSize: Int = 64
     public var learningRate: Float = 5e-4
+    /// Adam (the default, as the paper) or plain SGD (the original code's other choice).
+    public var optimizer: TrainConfig.OptimizerKind = .adam
     public var lambdaKernel: Float = 1e-3
     /// Defaults to 1e-4 for models without conv layers, 1e-5 for CNNs.
     public var lambdaL2: Float? = nil
@@ -21,8 +23,12 @@ public struct TransferConfig: Codable, Sendable, Equatable {
     public var prune: PruningScope = .layerwise
     public var initialMask: InitialMask = .magnitude
     public var kernelScope: KernelScope = .effective
-    /// Fraction of the training set held out; the probe is its first `batchSize` inputs.
+    /// Fraction of the training set held out; the probe is its first `batchSize` inputs. The split
+    /// is the same for every seed (`validationSplitSeed`), as the original's one fixed split.
     public var validationFraction: Double = 0.002
+
+    /// The seed of the validation split, whatever the run's seed.
+    public static let validationSplitSeed: UInt64 = 0
     /// Probe metrics every this many iterations (and before the first and after the last).
     public var recordEvery: Int = 100
 
