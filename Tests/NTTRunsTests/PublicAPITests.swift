@@ -12,13 +12,10 @@ struct PublicAPITests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("ntt-api-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
 
-        var transferConfig = TransferConfig()
-        transferConfig.model = "dense(12),relu,dense(3)"
-        transferConfig.dataset = "synthetic"
-        transferConfig.density = 0.3
-        transferConfig.iterations = 30
-        transferConfig.batchSize = 8
-        transferConfig.validationFraction = 0.02
+        var transferConfig = TransferConfig()  // the SPEC defaults, on a tiny model and budget
+        transferConfig.model = "dense(12),relu,dense(3)"; transferConfig.dataset = "synthetic"
+        transferConfig.density = 0.3; transferConfig.iterations = 30
+        transferConfig.batchSize = 8; transferConfig.validationFraction = 0.02
         let transferFolder = try RunFolder.create(root.appendingPathComponent("transfer"), overwrite: false)
         let transfer = try TransferRun(config: transferConfig, dataset: dataset, folder: transferFolder)
         #expect(try transfer.run() == .finished)
