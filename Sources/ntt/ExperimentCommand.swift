@@ -30,7 +30,8 @@ struct ExperimentCommand: ParsableCommand {
             help: "Initialisations: \(InitializationMethod.names) (default: ntt random snip dense).")
     var initializations: [InitializationMethod] = []
     @Option(parsing: .upToNextOption, help: "Seeds (default: 0 1 2).") var seeds: [UInt64] = []
-    @Option(help: "Pruning scope: layerwise or global (default: layerwise).") var prune: PruningScope?
+    @Option(help: "Pruning scope: native (each method's own), layerwise or global (default: native).")
+    var prune: PruningScopeChoice?
     @Option(help: "Transfer epochs (default: 20).") var transferEpochs: Int?
     @Option(help: "Transfer iterations (overrides --transfer-epochs).") var transferIterations: Int?
     @Option(help: "Training epochs (default: 50).") var trainEpochs: Int?

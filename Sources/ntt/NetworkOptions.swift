@@ -10,5 +10,8 @@ struct NetworkOptions: ParsableArguments {
     var model = "lenet-300-100"
     @Option(help: "Fraction of weights kept, in (0, 1].") var density = 0.03
     @Option(help: "Random seed (initialisation, data order, splits).") var seed: UInt64 = 0
-    @Option(help: "Pruning scope: layerwise or global.") var prune: PruningScope = .layerwise
+    @Option(help: ArgumentHelp("Pruning scope: native (each method's own: layer-wise for ntt, random, "
+                               + "magnitude; global for snip, logit-snip, grasp, synflow, ntk-sap), "
+                               + "layerwise or global."))
+    var prune: PruningScopeChoice = .native
 }

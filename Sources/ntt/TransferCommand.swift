@@ -48,6 +48,6 @@ struct TransferCommand: ParsableCommand {
     }
 }
 
-extension PruningScope: ExpressibleByArgument {}
+extension PruningScopeChoice: ExpressibleByArgument {}
 extension KernelScope: ExpressibleByArgument {}
 extension TransferConfig.InitialMask: ExpressibleByArgument {}

@@ -25,7 +25,7 @@ struct TransferOptions: ParsableArguments {
         c.density = network.density; c.seed = network.seed; c.epochs = epochs; c.iterations = iterations
         c.batchSize = batchSize; c.learningRate = learningRate; c.optimizer = optimizer; c.lambdaKernel = lambdaKernel
         c.lambdaL2 = lambdaL2; c.maskUpdateEvery = maskUpdateEvery; c.recordEvery = recordEvery
-        c.prune = network.prune; c.initialMask = initMask; c.kernelScope = kernelScope
+        c.prune = network.prune.scope(for: nil); c.initialMask = initMask; c.kernelScope = kernelScope
         return c
     }
 }

@@ -118,9 +118,17 @@ struct CommandLineTests {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = ["--model", "dense(32),relu,dense(10)", "--dataset", "synthetic", "--density", "0.1"]
-        let prune = try Self.run(["prune", "--method", "snip", "--out", dir + "/snip"] + model)
+        let prune = try Self.run(["prune", "--method", "snip", "--prune", "layerwise", "--out", dir + "/snip"] + model)
         #expect(prune.status == 0, "\(prune.stderr)")
         #expect(prune.stdout.contains("kept per layer: 2509/25088, 32/320"))
+        // SNIP's own scope (the default, native) is global: round(0.1 · 25408) in all, not per layer.
+        let native = try Self.run(["prune", "--method", "snip", "--out", dir + "/snip-native"] + model)
+        let counts = native.stdout.split(separator: "\n").first { $0.hasPrefix("kept per layer: ") }!
+            .dropFirst("kept per layer: ".count).split(separator: ",")
+            .map { Int($0.trimmingCharacters(in: .whitespaces).split(separator: "/")[0])! }
+        #expect(counts.reduce(0, +) == 2541 && counts != [2509, 32])
+        let config = try String(contentsOfFile: dir + "/snip-native/config.json", encoding: .utf8)
+        #expect(config.contains("\"prune\" : \"native\"") && config.contains("\"prune_scope\" : \"global\""))
         let train = try Self.run(["train", "--init", dir + "/snip", "--iterations", "40", "--evaluate-every", "20",
                                   "--out", dir + "/train"] + model)
         #expect(train.status == 0, "\(train.stderr)")

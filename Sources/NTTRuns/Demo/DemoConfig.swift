@@ -22,6 +22,7 @@ public struct DemoConfig: Codable, Sendable, Equatable {
         t.model = transfer.model; t.dataset = transfer.dataset; t.dataDirectory = transfer.dataDirectory
         t.density = dense ? 1 : transfer.density; t.seed = transfer.seed
         t.epochs = trainEpochs; t.iterations = trainIterations
+        t.prune = .layerwise  // the paper's comparison: every method keeps the same count per layer
         return TrainingRunConfig(initialization: initialization, training: t)
     }
 }

@@ -9,6 +9,8 @@ public struct CellResult: Codable, Sendable, Equatable {
     public var seconds: Double
     public var keptPerLayer: [Int]
     public var weightsPerLayer: [Int]
+    /// The scope the masks were chosen in (a transfer's re-pruning, or a pruning method's).
+    public var pruneScope: PruningScope?
     /// Training cells.
     public var testAccuracy: Double?
     public var trainAccuracy: Double?

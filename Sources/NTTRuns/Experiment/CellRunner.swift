@@ -41,7 +41,7 @@ public struct CellRunner {
         case .transfer:
             var c = TransferConfig()
             c.model = cell.model; c.dataset = cell.dataset; c.dataDirectory = dataDirectory
-            c.density = cell.density; c.seed = cell.seed; c.prune = grid.prune
+            c.density = cell.density; c.seed = cell.seed; c.prune = grid.prune.scope(for: nil)
             c.epochs = grid.transferEpochs; c.iterations = grid.transferIterations
             let resume = folder.contains(TransferRun.checkpointName)
             if !resume { try Self.fresh(folder) }
@@ -58,6 +58,7 @@ public struct CellRunner {
                                     seconds: Date().timeIntervalSince(start),
                                     keptPerLayer: MaskSelection.keptCounts(student.masks ?? []),
                                     weightsPerLayer: transfer.model.parameterShapes.map { $0.weight.reduce(1, *) })
+            result.pruneScope = c.prune
             result.ntkDistanceBefore = records.first?.ntkDistance; result.ntkDistanceAfter = records.last?.ntkDistance
             result.targetDistanceBefore = records.first?.targetDistance
             result.targetDistanceAfter = records.last?.targetDistance
@@ -87,6 +88,7 @@ public struct CellRunner {
             }
             var result = CellResult(cell: cell, iterations: outcome.record.iteration, seconds: outcome.seconds,
                                     keptPerLayer: outcome.keptPerLayer, weightsPerLayer: outcome.weightsPerLayer)
+            result.pruneScope = outcome.pruneScope ?? grid.prune.scope(for: nil)
             result.testAccuracy = outcome.record.testAccuracy; result.trainAccuracy = outcome.record.trainAccuracy
             try folder.writeDone(result)
             return .finished(result)

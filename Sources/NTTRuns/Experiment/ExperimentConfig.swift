@@ -12,7 +12,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     /// `ntt` (a transfer run's student) or any pruning method.
     public var initializations: [InitializationMethod] = [.ntt, .pruning(.random), .pruning(.snip), .pruning(.dense)]
     public var seeds: [UInt64] = [0, 1, 2]
-    public var prune: PruningScope = .layerwise
+    /// Scope of the baselines' masks (each method's own by default); transfers prune layer-wise
+    /// unless `global` is asked for.
+    public var prune: PruningScopeChoice = .native
     public var transferEpochs: Int = 20
     public var transferIterations: Int? = nil
     public var trainEpochs: Int = 50
@@ -62,7 +64,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         initializations = try c.decodeIfPresent([InitializationMethod].self, forKey: .initializations)
             ?? d.initializations
         seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? d.seeds
-        prune = try c.decodeIfPresent(PruningScope.self, forKey: .prune) ?? d.prune
+        prune = try c.decodeIfPresent(PruningScopeChoice.self, forKey: .prune) ?? d.prune
         transferEpochs = try c.decodeIfPresent(Int.self, forKey: .transferEpochs) ?? d.transferEpochs
         transferIterations = try c.decodeIfPresent(Int.self, forKey: .transferIterations)
         trainEpochs = try c.decodeIfPresent(Int.self, forKey: .trainEpochs) ?? d.trainEpochs

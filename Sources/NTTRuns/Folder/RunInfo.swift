@@ -8,11 +8,14 @@ public struct RunInfo: Codable, Sendable, Equatable {
     public var weightsPerLayer: [Int]?
     public var totalIterations: Int?
     public var lambdaL2Effective: Double?
+    /// The scope a pruning method's masks were chosen in (its own with `prune: native`).
+    public var pruneScope: PruningScope?
     public var toolVersion: String = NTTVersion.current
 
     public init(resolvedModel: String, keptPerLayer: [Int]? = nil, weightsPerLayer: [Int]? = nil,
-                totalIterations: Int? = nil, lambdaL2Effective: Double? = nil) {
+                totalIterations: Int? = nil, lambdaL2Effective: Double? = nil, pruneScope: PruningScope? = nil) {
         self.resolvedModel = resolvedModel; self.keptPerLayer = keptPerLayer; self.weightsPerLayer = weightsPerLayer
         self.totalIterations = totalIterations; self.lambdaL2Effective = lambdaL2Effective
+        self.pruneScope = pruneScope
     }
 }

@@ -25,6 +25,12 @@ public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertibl
         self = isTransfer ? .transferRun(text) : .checkpoint(text)
     }
 
+    /// The pruning method, when this is one.
+    public var method: PruningMethod? {
+        if case .pruning(let m) = self { return m }
+        return nil
+    }
+
     public var description: String {
         switch self {
         case .transferRun(let path): return "transfer run \(path)"

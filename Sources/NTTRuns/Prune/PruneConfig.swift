@@ -8,7 +8,8 @@ public struct PruneConfig: Codable, Sendable, Equatable {
     public var dataDirectory: String? = nil
     public var density: Double = 0.03
     public var seed: UInt64 = 0
-    public var prune: PruningScope = .layerwise
+    /// Each method's own scope by default.
+    public var prune: PruningScopeChoice = .native
 
     public init(method: PruningMethod) { self.method = method }
 

@@ -18,15 +18,17 @@ public struct PruneRun {
         // Scores take a few passes over 100 examples (GraSP a Hessian-vector product): a few training steps' worth.
         try MemoryEstimate.check(3 * MemoryEstimate.trainingStep(model, batch: 128),
                                  what: "pruning \(model.spec) with \(c.method.rawValue)", lower: "the model's size")
-        let sparse = try Initialization.pruning(c.method).resolve(model: model, density: c.density, scope: c.prune,
+        let scope = c.prune.scope(for: c.method)
+        let sparse = try Initialization.pruning(c.method).resolve(model: model, density: c.density, scope: scope,
                                                                   seed: c.seed) { dataset.pruningBatch(for: model) }
         let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }
         let metadata = ["model": model.spec.description, "method": c.method.rawValue, "density": String(c.density),
-                        "scope": c.prune.rawValue, "seed": String(c.seed), "tool": "ntt \(NTTVersion.current)"]
+                        "scope": scope.rawValue, "seed": String(c.seed), "tool": "ntt \(NTTVersion.current)"]
         try folder.staged { folder in
             try folder.writeModel(sparse.parameters, masks: sparse.masks, metadata: metadata, to: Self.outputName)
             try folder.writeConfig(c, info: RunInfo(resolvedModel: model.spec.description,
-                                                    keptPerLayer: sparse.keptPerLayer, weightsPerLayer: weights))
+                                                    keptPerLayer: sparse.keptPerLayer, weightsPerLayer: weights,
+                                                    pruneScope: scope))
         }
         return (sparse, weights)
     }

@@ -152,13 +152,14 @@ public struct ExperimentReport {
     /// One row per finished training cell.
     public func resultsTable() -> ReportTable {
         var table = ReportTable(header: ["model", "dataset", "initialization", "density", "seed", "test_accuracy",
-                                         "train_accuracy", "iterations", "seconds", "kept", "weights"])
+                                         "train_accuracy", "iterations", "seconds", "kept", "weights", "scope"])
         for (_, r) in trains {
             table.rows.append([r.cell.model, r.cell.dataset, r.cell.initialization.name, String(r.cell.density),
                                String(r.cell.seed), r.testAccuracy.map { String($0) } ?? "",
                                r.trainAccuracy.map { String($0) } ?? "", String(r.iterations),
                                String(format: "%.2f", r.seconds),
-                               String(r.keptPerLayer.reduce(0, +)), String(r.weightsPerLayer.reduce(0, +))])
+                               String(r.keptPerLayer.reduce(0, +)), String(r.weightsPerLayer.reduce(0, +)),
+                               r.pruneScope?.rawValue ?? ""])
         }
         return table
     }

@@ -17,6 +17,8 @@ public struct TrainingRun {
         public var seconds: Double
         public var keptPerLayer: [Int]
         public var weightsPerLayer: [Int]
+        /// The scope the masks were chosen in, when a pruning method chose them.
+        public var pruneScope: PruningScope?
     }
 
     /// Trains on `dataset` (the one the config names, loaded by the caller) into `folder`.
@@ -30,13 +32,15 @@ public struct TrainingRun {
                                  what: "a training step of \(model.spec) with --batch-size \(c.batchSize)",
                                  lower: "--batch-size or the model's size")
         let trainer = try Trainer(config: c, model: model, dataset: dataset)
-        let sparse = try config.initialization.resolve(model: model, density: c.density, scope: c.prune, seed: c.seed) {
+        let scope = c.prune.scope(for: config.initialization.method)
+        let sparse = try config.initialization.resolve(model: model, density: c.density, scope: scope, seed: c.seed) {
             dataset.pruningBatch(for: model)
         }
         try Trainer.checkMasks(sparse.masks)
         let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }
         let info = RunInfo(resolvedModel: model.spec.description, keptPerLayer: sparse.keptPerLayer,
-                           weightsPerLayer: weights, totalIterations: trainer.totalIterations)
+                           weightsPerLayer: weights, totalIterations: trainer.totalIterations,
+                           pruneScope: config.initialization.method == nil ? nil : scope)
         let start = Date()
         // Written into a staging folder and moved into place at the end: a failed or stopped run
         // leaves nothing (training restarts from the beginning anyway).
@@ -55,6 +59,6 @@ public struct TrainingRun {
             return result
         }
         return Outcome(record: result.record, seconds: Date().timeIntervalSince(start),
-                       keptPerLayer: sparse.keptPerLayer, weightsPerLayer: weights)
+                       keptPerLayer: sparse.keptPerLayer, weightsPerLayer: weights, pruneScope: info.pruneScope)
     }
 }

@@ -7,7 +7,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var dataset: String = "fashion-mnist"
     public var dataDirectory: String? = nil
     public var density: Double = 1
-    public var prune: PruningScope = .layerwise
+    /// The scope of a pruning method's masks (each method's own by default).
+    public var prune: PruningScopeChoice = .native
     public var seed: UInt64 = 0
     public var epochs: Int = 50
     public var iterations: Int? = nil
