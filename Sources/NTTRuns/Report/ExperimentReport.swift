@@ -277,6 +277,12 @@ public struct ExperimentReport {
                                      + "(as of \(asOf), ntt \(NTTVersion.current))."))
         for s in settings {
             doc.blocks.append(.heading(level: 2, text: "\(s.model) on \(s.dataset)"))
+            let scopes = Dictionary(grouping: trains.map(\.result).filter { matches($0.cell, s) },
+                                    by: \.cell.initialization).compactMapValues { $0.first?.pruneScope }
+            let scopeList = initializations(s).compactMap { i in scopes[i].map { "\(i.name) \($0.rawValue)" } }
+            if !scopeList.isEmpty {
+                doc.blocks.append(.paragraph("Pruning scope: " + scopeList.joined(separator: ", ") + "."))
+            }
             if let table = accuracyTable(for: s) {
                 doc.blocks += [.heading(level: 3, text: "Final test accuracy"),
                                .paragraph("Mean ± std over seeds (number of seeds)."), .table(table)]
