@@ -95,12 +95,12 @@ struct ExperimentGridTests {
     @Test func lockIsExclusiveAndReleased() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString)/cell.lock")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
-        #expect(!CellLock.isHeld(url))
-        var lock = try CellLock(url)
+        #expect(!FileLock.isHeld(url))
+        var lock = try FileLock(url)
         #expect(lock != nil)
-        #expect(CellLock.isHeld(url))
-        #expect(try CellLock(url) == nil)
+        #expect(FileLock.isHeld(url))
+        #expect(try FileLock(url) == nil)
         lock = nil
-        #expect(!CellLock.isHeld(url))
+        #expect(!FileLock.isHeld(url))
     }
 }

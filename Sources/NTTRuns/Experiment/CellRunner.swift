@@ -32,7 +32,7 @@ public struct CellRunner {
             throw NTTError("--cell '\(cellID)' is not a cell of \(layout.config.path)")
         }
         if layout.isFinished(cell) { return .alreadyFinished }
-        guard let lock = try CellLock(layout.lock(cell)) else { return .busy }
+        guard let lock = try FileLock(layout.lock(cell)) else { return .busy }
         defer { _ = lock }
         let folder = RunFolder(layout.folder(cell))
         let dataDirectory = grid.dataDirectory(for: cell.dataset)

@@ -89,7 +89,7 @@ public final class CellScheduler {
                 if layout.isFinished(cell) {  // finished meanwhile by another process
                     finished += 1
                     pending.remove(at: index)
-                } else if dependencyReady && !CellLock.isHeld(layout.lock(cell)) {
+                } else if dependencyReady && !FileLock.isHeld(layout.lock(cell)) {
                     running.append(Running(cell: cell, process: try launch(cell), started: Date()))
                     pending.remove(at: index)
                 } else {

@@ -17,7 +17,7 @@ public struct ExperimentLayout: Sendable {
     public func log(_ cell: ExperimentCell) -> URL {
         logs.appendingPathComponent(cell.id.replacingOccurrences(of: "/", with: "__") + ".log")
     }
-    public func isFinished(_ cell: ExperimentCell) -> Bool { FileManager.default.fileExists(atPath: done(cell).path) }
+    public func isFinished(_ cell: ExperimentCell) -> Bool { RunFolder(folder(cell)).isDone }
 
     /// Whether the folder holds an experiment (its `experiment.json`).
     public var hasConfig: Bool { FileManager.default.fileExists(atPath: config.path) }

@@ -89,14 +89,11 @@ public struct RunFolder: Sendable {
     /// Makes the folder ready for the run's first write and returns the lock the run holds
     /// while it writes: a replaced run folder is removed first (unless another process is
     /// writing it), a missing one is created, stale temporary files of killed writers are removed.
-    public func begin() throws -> FolderLock {
+    public func begin() throws -> FileLock {
         let fm = FileManager.default
         switch start {
         case .replace:
-            try Self.checkReplaceable(url, flag: "--out")
-            let old = try FolderLock.take(url)
-            try fm.removeItem(at: url)
-            _ = old
+            try removeReplacedRun()
         case .create:
             if fm.fileExists(atPath: url.path) {
                 throw NTTError("--out \(url.path) appeared while the run was starting")
@@ -106,10 +103,17 @@ public struct RunFolder: Sendable {
         }
         do { try fm.createDirectory(at: url, withIntermediateDirectories: true) }
         catch { throw NTTError("\(url.path): cannot create the folder (\(error.localizedDescription))") }
-        let lock = try FolderLock.take(url)
+        let lock = try FileLock.takeFolder(url)
         if !contains(Self.markerName) { try writeText("ntt \(NTTVersion.current)\n", to: Self.markerName) }
         removeStaleTemporaries()
         return lock
+    }
+
+    /// Removes the run folder `--overwrite` replaces, checked again now (it may have changed since
+    /// `create`) and only while no other process writes it.
+    private func removeReplacedRun() throws {
+        try Self.checkReplaceable(url, flag: "--out")
+        try withExtendedLifetime(try FileLock.takeFolder(url)) { try FileManager.default.removeItem(at: url) }
     }
 
     /// Removes `.NAME.tmp-PID` files that `AtomicFile` leaves when a writer is killed mid-write.
@@ -141,13 +145,7 @@ public struct RunFolder: Sendable {
     }
 
     private func finish(_ staging: URL) throws {
-        let fm = FileManager.default
-        if start == .replace && fm.fileExists(atPath: url.path) {
-            try Self.checkReplaceable(url, flag: "--out")
-            let old = try FolderLock.take(url)
-            try fm.removeItem(at: url)
-            _ = old
-        }
+        if start == .replace && FileManager.default.fileExists(atPath: url.path) { try removeReplacedRun() }
         guard rename(staging.path, url.path) == 0 else {
             throw NTTError("\(url.path): cannot move the finished run into place (\(String(cString: strerror(errno))))")
         }
