@@ -25,7 +25,7 @@ public struct Experiment {
             grid = stored ?? ExperimentConfig()
         }
         try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
-        if stored == nil { try AtomicFile.write(try RunJSON.encoder.encode(grid), to: layout.config.path) }
+        if stored == nil { try RunFolder(layout.root).writeJSON(grid, to: layout.config.lastPathComponent) }
         self.layout = layout
         self.config = grid
     }

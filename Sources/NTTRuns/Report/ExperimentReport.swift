@@ -315,10 +315,10 @@ public struct ExperimentReport {
         }
         let doc = document(figures: figures)
         let results = ResultsFile(summary: summaries, train: trains.map(\.result), transfer: transfers.map(\.result))
-        let resultsJSON = try RunJSON.encoder.encode(results)
+        let resultsJSON = try RunJSON.encoder.encode(results)  // before any write: a value may not be JSON
         let folder = RunFolder(root)
         let figuresFolder = try folder.subfolder("figures")
-        for f in figures { try AtomicFile.writeText(f.svg, to: figuresFolder.file(f.file).path) }
+        for f in figures { try figuresFolder.writeText(f.svg, to: f.file) }
         try folder.writeText(csv(), to: "results.csv")
         try AtomicFile.write(resultsJSON, to: folder.file("results.json").path)
         try folder.writeText(doc.markdown, to: "report.md")
