@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Training iterations (overrides --train-epochs; for quick checks).") var trainIterations: Int?
     @Flag(help: "The paper's training budget: 50 epochs per initialisation.") var full = false
     @Option(parsing: .upToNextOption, help: "Initialisations to compare with ntt.")
-    var baselines: [PruningMethod] = [.random, .snip, .dense]
+    var baselines: [String] = ["random", "snip", "dense"]
 
     func run() throws {
         let stop = SignalHandlers.install()
@@ -35,7 +35,7 @@ struct DemoCommand: ParsableCommand {
         c.transfer.density = density; c.transfer.seed = seed
         c.transfer.epochs = transferEpochs ?? 20; c.transfer.iterations = transferIterations
         c.trainEpochs = trainEpochs ?? (full ? 50 : 25); c.trainIterations = trainIterations
-        c.baselines = baselines
+        c.baselines = try baselines.map { try PruningMethod.parse($0, flag: "--baselines") }
         let run = try DemoRun(config: c)
         print("loading \(data.dataset) …")
         let dataset = try data.load()

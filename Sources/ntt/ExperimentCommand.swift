@@ -28,7 +28,7 @@ struct ExperimentCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Densities (default: 0.01 0.03 0.1).") var densities: [Double] = []
     @Option(parsing: .upToNextOption,
             help: "Initialisations: \(InitializationMethod.names) (default: ntt random snip dense).")
-    var initializations: [InitializationMethod] = []
+    var initializations: [String] = []
     @Option(parsing: .upToNextOption, help: "Seeds (default: 0 1 2).") var seeds: [UInt64] = []
     @Option(help: "Pruning scope: native (each method's own), layerwise or global (default: native).")
     var prune: PruningScopeChoice?
@@ -60,7 +60,11 @@ struct ExperimentCommand: ParsableCommand {
         if !datasets.isEmpty { c.datasets = datasets }
         if let dataDir { c.dataDirectories = ["*": dataDir] }
         if !densities.isEmpty { c.densities = densities }
-        if !initializations.isEmpty { c.initializations = initializations }
+        if !initializations.isEmpty {
+            c.initializations = try initializations.map {
+                try InitializationMethod.parse($0, flag: "--initializations")
+            }
+        }
         if !seeds.isEmpty { c.seeds = seeds }
         if let prune { c.prune = prune }
         if let transferEpochs { c.transferEpochs = transferEpochs }
@@ -120,8 +124,4 @@ struct ExperimentCommand: ParsableCommand {
     static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
-}
-
-extension InitializationMethod: ExpressibleByArgument {
-    public init?(argument: String) { self.init(name: argument) }
 }

@@ -10,11 +10,11 @@ struct PruneCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: "Method: \(PruningMethod.names).") var method: PruningMethod
+    @Option(help: "Method: \(PruningMethod.names).") var method: String
     @OptionGroup var network: NetworkOptions
 
     func run() throws {
-        var c = PruneConfig(method: method)
+        var c = PruneConfig(method: try PruningMethod.parse(method, flag: "--method"))
         c.model = network.model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
         c.density = network.density; c.seed = network.seed; c.prune = network.prune
         let run = try PruneRun(config: c)

@@ -38,6 +38,5 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-extension PruningMethod: ExpressibleByArgument {}
 extension TrainConfig.OptimizerKind: ExpressibleByArgument {}
 extension TrainConfig.Schedule: ExpressibleByArgument {}

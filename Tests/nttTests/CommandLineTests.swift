@@ -102,6 +102,13 @@ struct CommandLineTests {
         try Self.expectCleanFailure(["train", "--init", "nonsense", "--dataset", "synthetic", "--out", out + "3"],
                                     mentions: "nonsense")
         try Self.expectCleanFailure(["bench", "--threads", "0"], mentions: "--threads")
+        // Method names in lists: one line naming the flag and the choices.
+        try Self.expectCleanFailure(["prune", "--method", "lottery", "--dataset", "synthetic", "--out", out],
+                                    mentions: "--method: unknown method 'lottery'")
+        try Self.expectCleanFailure(["demo", "--baselines", "lottery", "--dataset", "synthetic", "--out", out],
+                                    mentions: "--baselines")
+        try Self.expectCleanFailure(["experiment", "--initializations", "lottery", "--out", out],
+                                    mentions: "--initializations")
         try FileManager.default.createDirectory(atPath: out + "4", withIntermediateDirectories: true)
         try Self.expectCleanFailure(["prune", "--method", "random", "--dataset", "synthetic", "--out", out + "4"],
                                     mentions: "already exists")

@@ -17,6 +17,14 @@ public enum InitializationMethod: Hashable, Sendable, Codable, CustomStringConve
         }
     }
 
+    /// The initialisation named `text`; the one-line error names `flag` and the choices.
+    public static func parse(_ text: String, flag: String) throws -> InitializationMethod {
+        guard let method = InitializationMethod(name: text) else {
+            throw NTTError("\(flag): unknown initialisation '\(text)'; expected one of \(names)")
+        }
+        return method
+    }
+
     public var name: String {
         switch self {
         case .ntt: return "ntt"

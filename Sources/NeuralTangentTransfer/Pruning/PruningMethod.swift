@@ -6,6 +6,14 @@ public enum PruningMethod: String, CaseIterable, Sendable, Codable {
     case random, scaledRandom = "scaled-random", magnitude, snip, logitSnip = "logit-snip"
     case grasp, synflow, ntkSap = "ntk-sap", dense
 
+    /// The method named `text`; the one-line error names `flag` and the choices.
+    public static func parse(_ text: String, flag: String) throws -> PruningMethod {
+        guard let method = PruningMethod(rawValue: text) else {
+            throw NTTError("\(flag): unknown method '\(text)'; expected one of \(names)")
+        }
+        return method
+    }
+
     /// The names, for help texts and errors.
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
