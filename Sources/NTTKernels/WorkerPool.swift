@@ -1,0 +1,142 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+import CMalloc
+#endif
+
+/// Helper threads that wait for parts to run: they spin briefly after each job (waking a parked
+/// thread costs tens of microseconds on a virtual machine, as long as a small part), then park
+/// on a condition variable. One job at a time; the caller runs parts too and returns as soon
+/// as every part has finished, without waiting for helpers that never got one.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+    static let maximumParts = 0xFFFF
+
+    /// The job being run: generation (high 32 bits), part count (16 bits), next unclaimed part (16 bits).
+    private let ticket = Atomic<UInt64>(0)
+    private let completed = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private let sleepers = Atomic<Int>(0)
+    /// Helpers that may take parts of the current job (its caller's budget less one): those
+    /// with a higher index sit it out.
+    private let helpersWanted = Atomic<Int>(0)
+    /// The body of the current job (an `Unmanaged<Job>`), valid while one of its parts is unfinished.
+    private let job = Atomic<UInt>(0)
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Helper threads started so far (they are never stopped); changed only under `busy`.
+    private var started = 0
+    private var generation: UInt64 = 0
+
+    final class Job {
+        let body: (Int) -> Void
+        init(_ body: @escaping (Int) -> Void) { self.body = body }
+    }
+
+    private init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    /// Runs the job with up to `helpers` helper threads; false (nothing run) when busy.
+    func run(parts: Int, helpers: Int, _ body: (Int) -> Void) -> Bool {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        while started < helpers { startHelper(index: started); started += 1 }
+        withoutActuallyEscaping(body) { body in
+            var current: Job? = Job(body)
+            job.store(UInt(bitPattern: Unmanaged.passUnretained(current!).toOpaque()), ordering: .releasing)
+            completed.store(0, ordering: .relaxed)
+            helpersWanted.store(helpers, ordering: .relaxed)  // published by the ticket's store
+            generation = (generation + 1) & 0xFFFF_FFFF
+            let g = generation
+            ticket.store(g << 32 | UInt64(parts) << 16, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
+            while let part = claim(generation: g) {
+                body(part)
+                completed.add(1, ordering: .releasing)
+            }
+            while completed.load(ordering: .acquiring) < parts { spinHint() }
+            current = nil  // helpers hold no reference once their parts are done (see `runPart`)
+        }
+        return true
+    }
+
+    /// Takes the next unclaimed part of generation `g`, if any.
+    private func claim(generation g: UInt64) -> Int? {
+        var t = ticket.load(ordering: .acquiring)
+        while true {
+            let parts = (t >> 16) & 0xFFFF, next = t & 0xFFFF
+            guard t >> 32 == g, next < parts else { return nil }
+            let (exchanged, original) = ticket.compareExchange(expected: t, desired: t + 1,
+                                                               ordering: .acquiringAndReleasing)
+            if exchanged { return Int(next) }
+            t = original
+        }
+    }
+
+    private func helperLoop(index: Int) {
+        var seen = ticket.load(ordering: .acquiring) >> 32
+        while true {
+            var spins = 0
+            var t = ticket.load(ordering: .acquiring)
+            while t >> 32 == seen {
+                spins += 1
+                if spins < 200_000 { spinHint() } else {
+                    pthread_mutex_lock(mutex)
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while ticket.load(ordering: .sequentiallyConsistent) >> 32 == seen {
+                        pthread_cond_wait(condition, mutex)
+                    }
+                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(mutex)
+                    spins = 0
+                }
+                t = ticket.load(ordering: .acquiring)
+            }
+            seen = t >> 32
+            // Helpers beyond the job's budget sit it out. (Should they read the count of a later
+            // job, this one has no parts left to claim.)
+            guard index < helpersWanted.load(ordering: .relaxed) else { continue }
+            while let part = claim(generation: seen) {
+                runPart(part)
+                completed.add(1, ordering: .releasing)
+            }
+        }
+    }
+
+    /// Runs one claimed part of the current job; every reference to the job ends with this call.
+    @inline(never)
+    private func runPart(_ part: Int) {
+        Unmanaged<Job>.fromOpaque(UnsafeRawPointer(bitPattern: job.load(ordering: .acquiring))!)
+            ._withUnsafeGuaranteedRef { $0.body(part) }
+    }
+
+    private func startHelper(index: Int) {
+        final class Start {
+            let pool: WorkerPool; let index: Int
+            init(_ p: WorkerPool, _ i: Int) { pool = p; index = i }
+        }
+        let context = Unmanaged.passRetained(Start(self, index)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { raw in
+            let start = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
+            start.pool.helperLoop(index: start.index)
+            return nil
+        }, context)
+        precondition(status == 0, "Parallel: could not start a helper thread (pthread_create returned \(status))")
+        pthread_detach(thread)
+    }
+}
+
+/// The CPU's hint for a spin-wait loop (x86 `pause`), which also frees the core's pipeline.
+@inline(__always)
+private func spinHint() {
+    #if canImport(Glibc)
+    ntt_spin_pause()
+    #endif
+}
