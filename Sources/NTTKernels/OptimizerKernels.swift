@@ -23,7 +23,7 @@ package enum OptimizerKernels {
             let vi = beta2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + c2 * (gi * gi)
             UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
-            UnsafeMutableRawPointer(x + i).storeBytes(of: xi - a * mi / (s * vi.squareRoot() + epsilon), as: V.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: xi - a * mi / (s * vi.laneSquareRoot + epsilon), as: V.self)
             return xi * xi
         }, { i in
             let xi = x[i]
