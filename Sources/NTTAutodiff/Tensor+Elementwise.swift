@@ -42,6 +42,12 @@ extension Tensor {
     }
 
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        if lhs.shape != rhs.shape {
+            let shape = ShapeRules.require({ () throws(ShapeError) in
+                try ShapeRules.broadcast(lhs.shape, rhs.shape)
+            }, "*")
+            if let product = broadcastProduct(lhs, rhs, shape: shape) { return product }
+        }
         let (a, b, out) = binary(lhs, rhs, "*") { Elementwise.multiply($0, $1, into: $2, count: $3) }
         return recorded(a.shape, out, inputs: [a, b]) { g in
             [a.node == nil ? nil : g * b, b.node == nil ? nil : g * a]

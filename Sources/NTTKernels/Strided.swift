@@ -162,9 +162,10 @@ package enum Strided {
     }
 
     /// Iterates over the outer axes of a coalesced pair; calls body(smallOffset, largeOffset,
-    /// innerCount, innerIsBroadcast) once per innermost run.
-    private static func walk(_ s: [Int], _ l: [Int],
-                             _ body: (Int, Int, Int, Bool) -> Void) {
+    /// innerCount, innerIsBroadcast) once per innermost run, for the indices `first` of axis 0
+    /// (all of them by default).
+    static func walk(_ s: [Int], _ l: [Int], first: Range<Int>? = nil,
+                     _ body: (Int, Int, Int, Bool) -> Void) {
         let rank = l.count
         var smallStrides = [Int](repeating: 0, count: rank)
         var step = 1
@@ -174,9 +175,13 @@ package enum Strided {
         }
         let inner = l[rank - 1]
         let innerBroadcast = s[rank - 1] == 1 && l[rank - 1] != 1
-        let outerCount = l.reduce(1, *) / inner
-        var small = Odometer(extents: l, strides: smallStrides)
-        for outer in 0..<outerCount {
+        let range = first ?? 0..<l[0]
+        // Runs per index of axis 0 (the whole buffer's runs when axis 0 is the inner axis).
+        let runsPerFirst = rank == 1 ? 1 : l.dropFirst().reduce(1, *) / inner
+        let start = rank == 1 ? 0 : range.lowerBound * runsPerFirst
+        let outerCount = rank == 1 ? 1 : range.count * runsPerFirst
+        var small = Odometer(extents: l, strides: smallStrides, first: rank == 1 ? 0 : range.lowerBound)
+        for outer in start..<(start + outerCount) {
             body(small.offset, outer &* inner, inner, innerBroadcast)
             small.advance()
         }

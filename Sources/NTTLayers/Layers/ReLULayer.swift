@@ -19,10 +19,10 @@ package struct ReLULayer: LayerRule {
     package struct Trace: LayerTrace {
         package var mask: Tensor
 
-        /// Δ ⊙ mask, each sample's mask repeated for its k rows.
+        /// Δ ⊙ mask, each sample's mask broadcast over its k rows (one pass, no repeated copy).
         package func pushCotangents(_ delta: Tensor, outputs k: Int) -> Tensor {
             let n = mask.shape[0], rest = Array(mask.shape.dropFirst())
-            return delta * mask.reshaped([n, 1] + rest).broadcast(to: [n, k] + rest).reshaped([n * k] + rest)
+            return (delta.reshaped([n, k] + rest) * mask.reshaped([n, 1] + rest)).reshaped([n * k] + rest)
         }
     }
 }

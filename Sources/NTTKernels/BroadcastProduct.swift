@@ -1,0 +1,70 @@
+/// Products with a broadcast operand, without materialising the broadcast copy: the forward
+/// product a ⊙ broadcast(x) and its adjoint with respect to x, reduce(g ⊙ a). Each gives the same
+/// bits as broadcasting first and then `Elementwise.multiply` / `Strided.reduceSum`.
+extension Strided {
+    /// out[i] = a[i] · x[i with broadcast axes set to 0]; a and out have the `large` shape, x
+    /// the `small` one (same rank, each axis equal or 1). Ranges of axis 0 run in parallel when
+    /// the product is large (a function of the shape only).
+    package static func multiplyBroadcast(_ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                          from small: [Int], to large: [Int], into out: UnsafeMutablePointer<Float>) {
+        let (s, l) = coalesce(small, large)
+        let total = l.reduce(1, *)
+        if total == 0 { return }
+        Parallel.forEachRange(of: l.count == 1 ? 1 : l[0], work: l.count == 1 ? total : total / l[0]) { range in
+            walk(s, l, first: range) { xOffset, offset, n, broadcast in
+                let (a, out) = (a + offset, out + offset)
+                if broadcast {
+                    let c = x[xOffset]
+                    for i in 0..<n { out[i] = a[i] * c }
+                } else {
+                    let x = x + xOffset
+                    for i in 0..<n { out[i] = a[i] * x[i] }
+                }
+            }
+        }
+    }
+
+    /// out[j] = Σ g[i]·a[i] over all i that broadcast from j: the adjoint of `multiplyBroadcast`
+    /// with respect to x. False (nothing written) for the one pattern `reduceSum` sums in row
+    /// blocks (a sum over leading rows); the caller then multiplies and reduces in two passes.
+    package static func multiplyReduce(_ g: UnsafePointer<Float>, _ a: UnsafePointer<Float>,
+                                       from large: [Int], to small: [Int], into out: UnsafeMutablePointer<Float>)
+        -> Bool {
+        let (s, l) = coalesce(small, large)
+        if s.count == 2 && s[0] == 1 && s[1] == l[1] { return false }
+        out.update(repeating: 0, count: small.reduce(1, *))
+        let total = l.reduce(1, *)
+        if total == 0 { return true }
+        // Ranges of axis 0 write disjoint outputs only when axis 0 is kept.
+        let parallel = l.count > 1 && s[0] == l[0]
+        Parallel.forEachRange(of: parallel ? l[0] : 1, work: parallel ? total / l[0] : total) { range in
+            walk(s, l, first: parallel ? range : nil) { outOffset, offset, n, broadcast in
+                let (g, a) = (g + offset, a + offset)
+                if broadcast {
+                    out[outOffset] += dot(g, a, count: n)
+                } else {
+                    let out = out + outOffset
+                    for i in 0..<n { out[i] += g[i] * a[i] }
+                }
+            }
+        }
+        return true
+    }
+
+    /// Σ g[i]·a[i] in the lane order of `sum` (the same bits as multiplying, then `sum`).
+    @inlinable
+    static func dot(_ g: UnsafePointer<Float>, _ a: UnsafePointer<Float>, count n: Int) -> Float {
+        typealias V = SIMD8<Float>
+        var partial = V.zero
+        let vectorEnd = n - n % 8
+        var i = 0
+        while i < vectorEnd {
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            partial += gi * UnsafeRawPointer(a + i).loadUnaligned(as: V.self)
+            i &+= 8
+        }
+        var total = partial.sum()
+        while i < n { total += g[i] * a[i]; i &+= 1 }
+        return total
+    }
+}
