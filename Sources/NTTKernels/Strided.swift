@@ -45,14 +45,19 @@ package enum Strided {
             return columnSums(x, rows: l[0], columns: l[1], into: out)
         }
         out.update(repeating: 0, count: small.reduce(1, *))
-        if l.reduce(1, *) == 0 { return }
-        walk(s, l) { dstOffset, srcOffset, innerCount, innerBroadcast in
-            let src = x + srcOffset
-            if innerBroadcast {
-                out[dstOffset] += sum(src, count: innerCount)
-            } else {
-                let dst = out + dstOffset
-                for i in 0..<innerCount { dst[i] += src[i] }
+        let total = l.reduce(1, *)
+        if total == 0 { return }
+        // Ranges of a kept axis 0 write disjoint outputs (each still summed in the same order).
+        let parallel = l.count > 1 && s[0] == l[0]
+        Parallel.forEachRange(of: parallel ? l[0] : 1, work: parallel ? total / l[0] : total) { range in
+            walk(s, l, first: parallel ? range : nil) { dstOffset, srcOffset, innerCount, innerBroadcast in
+                let src = x + srcOffset
+                if innerBroadcast {
+                    out[dstOffset] += sum(src, count: innerCount)
+                } else {
+                    let dst = out + dstOffset
+                    for i in 0..<innerCount { dst[i] += src[i] }
+                }
             }
         }
     }

@@ -79,4 +79,17 @@ struct ShapeTests {
         }
         #expect(try ShapeRules.matmul([3, 2], transposeA: true, [5, 3], transposeB: true) == [2, 5])
     }
+
+    /// A sum over a middle axis (a conv layer's bias part: Σₛ Δ over [n·k, S, cout]) is cut into
+    /// ranges of the kept first axis: the same bits as a plain loop, with one thread or two.
+    @Test func middleAxisSumIsExactAndThreadIndependent() {
+        let x = GradientCheck.random([40, 300, 7], seed: 8)
+        var expected = [Float](repeating: 0, count: 40 * 7)
+        for r in 0..<40 {
+            for s in 0..<300 { for c in 0..<7 { expected[r * 7 + c] += x.scalars[(r * 300 + s) * 7 + c] } }
+        }
+        let sums = { x.sum(alongAxes: [1]).scalars.map(\.bitPattern) }
+        #expect(Threads.withBudget(2, sums) == expected.map(\.bitPattern))
+        #expect(Threads.withBudget(1, sums) == expected.map(\.bitPattern))
+    }
 }
