@@ -144,7 +144,9 @@ struct ExperimentReportTests {
             .split(separator: "\n")
         #expect(csv.count == 7 && csv[0].hasPrefix("model,dataset,initialization,density,seed,test_accuracy"))
         #expect(csv[0].hasSuffix(",initial_ntk_distance,initial_target_distance,final_output_distance,final_agreement"))
-        #expect(csv.contains { $0.hasPrefix("lenet-300-100,synthetic,ntt,0.1,0,0.8,") && $0.hasSuffix(",1.0,0.1,101.0,0.5") })
+        #expect(csv.contains {
+            $0.hasPrefix("lenet-300-100,synthetic,ntt,0.1,0,0.8,") && $0.hasSuffix(",1.0,0.1,101.0,0.5")
+        })
         // Initial NTK distance against final accuracy: ntt 1, 2 → 80%, 90%; random 10, 20 → 60%, 60%.
         // scipy.stats.spearmanr([1, 2, 10, 20], [0.8, 0.9, 0.6, 0.6]) = -0.7378647873726218.
         let kernel = try #require(report.kernelTables(.init(model: "lenet-300-100", dataset: "synthetic")).first)

@@ -26,7 +26,8 @@ struct InitialDistanceTests {
         let outputs = meanSquare(model.apply(sparse.parameters, masks: sparse.masks, to: probe).scalars,
                                  model.apply(dense, to: probe).scalars)
         #expect(ntk > 0 && abs(got.ntkDistance - ntk) <= 1e-4 * ntk, "\(got.ntkDistance) vs \(ntk)")
-        #expect(outputs > 0 && abs(got.targetDistance - outputs) <= 1e-4 * outputs, "\(got.targetDistance) vs \(outputs)")
+        #expect(outputs > 0 && abs(got.targetDistance - outputs) <= 1e-4 * outputs,
+                "\(got.targetDistance) vs \(outputs)")
         #expect(got.probeInputs == 8)
         // The dense network against itself.
         let same = InitialDistance.measure(model: model, sparse: SparseInitialization(
@@ -54,15 +55,16 @@ struct InitialDistanceTests {
             initialization: .transferRun(dir.appendingPathComponent("transfer").path), training: t))
         let outcome = try fromTransfer.run(dataset: dataset, folder: RunFolder(dir.appendingPathComponent("ntt")))
         let d = try #require(outcome.initialDistance)
-        #expect(abs(d.ntkDistance - last.ntkDistance) <= 1e-5 * last.ntkDistance, "\(d.ntkDistance) vs \(last.ntkDistance)")
+        #expect(abs(d.ntkDistance - last.ntkDistance) <= 1e-5 * last.ntkDistance,
+                "\(d.ntkDistance) vs \(last.ntkDistance)")
         #expect(abs(d.targetDistance - last.targetDistance) <= 1e-5 * max(last.targetDistance, 1e-12))
         #expect(d.probeInputs == transferConfig.batchSize)
         let config = try String(contentsOf: dir.appendingPathComponent("ntt/config.json"), encoding: .utf8)
         #expect(config.contains("\"initial_distance\"") && config.contains("\"ntk_distance\""))
 
         let fromRandom = try TrainingRun(config: TrainingRunConfig(initialization: .pruning(.random), training: t))
-        let random = try #require(try fromRandom.run(dataset: dataset, folder: RunFolder(dir.appendingPathComponent("r")))
-            .initialDistance)
+        let randomFolder = RunFolder(dir.appendingPathComponent("r"))
+        let random = try #require(try fromRandom.run(dataset: dataset, folder: randomFolder).initialDistance)
         let model = transfer.model
         let sparse = try PruningMethod.random.initialize(model: model, density: t.density, scope: .layerwise,
                                                          seed: t.seed, batch: nil)

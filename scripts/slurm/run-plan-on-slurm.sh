@@ -183,7 +183,8 @@ say "Slurm $(sinfo -V | awk '{ print $2 }') is up: node $HOST idle, $CPUS CPUs; 
 GRID=$WORKDIR/grid
 rm -rf "$GRID"
 "$NTT_BIN" experiment --out "$GRID" --datasets synthetic --models 'dense(16),relu,dense(10)' --densities 0.1 \
-    --initializations ntt random dense --seeds 0 1 --transfer-iterations 4 --train-iterations 4 --evaluate-every 2 --plan ||
+    --initializations ntt random dense --seeds 0 1 --transfer-iterations 4 --train-iterations 4 --evaluate-every 2 \
+    --plan ||
     { echo "FAIL: ntt experiment --plan failed" >&2; exit 1; }
 mapfile -t CELLS < <(grep -v '^#' "$GRID/plan/commands.txt" | sed -E "s/.* --cell '?([^' ]+)'?\$/\1/")
 say "plan: ${#CELLS[@]} cells; running plan/submit.sh"

@@ -66,5 +66,6 @@ public struct DemoSummary: Codable, Sendable, Equatable {
     public static let tableNote = "Initial NTK distance: Σ(Θ_s − Θ_d)²/|Θ| between the sparse network at the start and "
         + "the dense network with the same initial weights, on the transfer's probe (as the transfer's own distance). "
         + "Output distance and agreement: against the dense run, trained in lockstep, after the last iteration, on "
-        + "the first \(ProbeOutputs.probeSize) test inputs (Σ(f_s − f_d)²/|f|; the fraction predicting the same class)."
+        + "the first \(ProbeOutputs.probeSize) test inputs (Σ(f_s − f_d)²/|f|; the fraction predicting the same "
+        + "class)."
 }

@@ -85,7 +85,8 @@ public struct CellRunner {
             var reference: String? = nil
             if let dense = cell.reference, grid.initializations.contains(where: \.isDense) {
                 guard layout.isFinished(dense) else {
-                    throw NTTError("\(cell.id) needs the dense cell \(dense.id) (its reference), which has not finished")
+                    throw NTTError("\(cell.id) needs the dense cell \(dense.id) (its reference), "
+                                   + "which has not finished")
                 }
                 reference = layout.folder(dense).path
             }

@@ -5,10 +5,10 @@ import Glibc
 #endif
 
 /// Runs an experiment's unfinished cells as child processes (`ntt experiment --cell`), up to
-/// `jobs` at once, each cell after the cells it depends on (its transfer, its dense reference). Cells locked by another process
-/// (an earlier, killed scheduler's orphan, or another machine) are waited for, not duplicated.
-/// Progress lines go to `say` as they happen; a raised `stop` is passed on to the running cells
-/// once (transfers checkpoint, training cells stop and are redone next time).
+/// `jobs` at once, each cell after the cells it depends on (its transfer, its dense reference).
+/// Cells locked by another process (an earlier, killed scheduler's orphan, or another machine) are
+/// waited for, not duplicated. Progress lines go to `say` as they happen; a raised `stop` is passed
+/// on to the running cells once (transfers checkpoint, training cells stop and are redone next time).
 public final class CellScheduler {
     let layout: ExperimentLayout
     let cells: [ExperimentCell]

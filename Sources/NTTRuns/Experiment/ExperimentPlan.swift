@@ -27,8 +27,8 @@ public struct ExperimentPlan {
         let dense = cells.filter { $0.kind == .train && $0.initialization.isDense }
         let baselines = cells.filter { $0.kind == .train && !$0.initialization.isDense && $0.dependency == nil }
         let dependent = cells.filter { $0.dependency != nil }
-        var lines = "# \(cells.count) cells of \(root), in the order they may run: the \(transfers.count) transfers and "
-            + "the \(dense.count) dense\n# cells first (independent), then the \(baselines.count) baseline cells "
+        var lines = "# \(cells.count) cells of \(root), in the order they may run: the \(transfers.count) transfers "
+            + "and the \(dense.count) dense\n# cells first (independent), then the \(baselines.count) baseline cells "
             + "(each needs the dense cell of its seed, its\n# reference, when the grid has one), then the "
             + "\(dependent.count) ntt training cells (each also needs its transfer).\n"
         lines += "# Finished cells exit at once; a cell that another process is running refuses to start twice.\n"
@@ -65,11 +65,11 @@ public struct ExperimentPlan {
         }
         let arrays = [array("train-dense", dense), array("transfer", transfers),
                       array("train", baselines, dense.isEmpty ? "" : ", after the dense cells"),
-                      array("train-ntt", dependent, dense.isEmpty ? ", after the transfers" : ", after the transfers and "
-                            + "the dense cells")].compactMap { $0 }
+                      array("train-ntt", dependent,
+                            ", after the transfers" + (dense.isEmpty ? "" : " and the dense cells"))].compactMap { $0 }
         return """
         wrote \(layout.plan.path):
-          commands.txt   \(cells.count) commands, one per cell, dependencies first (run them in that order with any launcher)
+          commands.txt   \(cells.count) commands, one per cell, dependencies first (run them in that order)
           submit.sh      submits \(arrays.joined(separator: ", "))
         then aggregate with: ntt report \(root)
         """

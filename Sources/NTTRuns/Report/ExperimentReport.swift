@@ -130,7 +130,7 @@ public struct ExperimentReport {
     }
 
     func hasTrajectories(_ s: Setting, density: Double) -> Bool {
-        trains.contains { matches($0.result.cell, s) && $0.result.cell.density == density && $0.result.trajectory != nil }
+        trains.map(\.result).contains { matches($0.cell, s) && $0.cell.density == density && $0.trajectory != nil }
     }
 
     /// Per density: each initialisation's NTK distance to the dense network at the start, its final
@@ -359,7 +359,8 @@ public struct ExperimentReport {
                 doc.blocks += [.heading(level: 3, text: "Distance to the dense network"),
                                .paragraph(Self.kernelNote)]
                 for k in kernels {
-                    let rho = k.rho.map { String(format: "ρ = %.3f", $0) } ?? "ρ undefined (fewer than 3 cells or ties)"
+                    let rho = k.rho.map { String(format: "ρ = %.3f", $0) }
+                        ?? "ρ undefined (fewer than 3 cells, or all values equal)"
                     doc.blocks += [.paragraph("d = \(k.density): Spearman's rank correlation between initial NTK "
                                               + "distance and final test accuracy over \(k.cells) cells "
                                               + "(initialisations × seeds): \(rho)."), .table(k.table)]

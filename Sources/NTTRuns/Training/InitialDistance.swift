@@ -53,7 +53,8 @@ public struct InitialDistance: Codable, Sendable, Equatable {
                            probe: model.prepare(images))
         case .transferRun(let path):
             let folder = RunFolder(path: path)
-            let teacherFile = folder.file(TransferRun.teacherName).path, probeFile = folder.file(TransferRun.probeName).path
+            let teacherFile = folder.file(TransferRun.teacherName).path
+            let probeFile = folder.file(TransferRun.probeName).path
             guard FileManager.default.fileExists(atPath: teacherFile),
                   FileManager.default.fileExists(atPath: probeFile) else { return nil }
             let teacher = try ModelCheckpoint.load(teacherFile, model: model)

@@ -94,7 +94,9 @@ public struct ProbeOutputs: Sendable {
         var result = ProbeOutputs(fingerprint: fingerprint)
         for t in iterations {
             guard let y = stored.tensors["outputs.\(t)"], y.shape.count == 2, y.shape[0] == fingerprint.probeInputs
-            else { throw NTTError("\(flag) \(file): tensor outputs.\(t) is missing or not [\(fingerprint.probeInputs), k]") }
+            else {
+                throw NTTError("\(flag) \(file): tensor outputs.\(t) is missing or not [\(fingerprint.probeInputs), k]")
+            }
             result.append(iteration: t, outputs: y)
         }
         return result
