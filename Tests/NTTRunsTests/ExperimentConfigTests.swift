@@ -34,6 +34,28 @@ struct ExperimentGridTests {
         }
     }
 
+    /// Sparse training cells run after the dense cell of their seed (their reference) when the grid
+    /// has it; ntt cells after their transfer too; the dense cells and transfers after nothing.
+    @Test func sparseCellsDependOnTheDenseCellOfTheirSeed() {
+        let cells = grid().cells
+        let all = Set(cells)
+        for c in cells {
+            let dependencies = c.dependencies(in: all)
+            if c.kind == .transfer || c.initialization.isDense {
+                #expect(dependencies.isEmpty)
+            } else {
+                let dense = ExperimentCell(kind: .train, model: c.model, dataset: c.dataset, density: 1,
+                                           initialization: .pruning(.dense), seed: c.seed)
+                #expect(dependencies == (c.initialization == .ntt ? [c.dependency!, dense] : [dense]))
+                #expect(all.contains(dense))
+            }
+        }
+        var noDense = grid()
+        noDense.initializations = [.ntt, .pruning(.random)]
+        let sparse = Set(noDense.cells)
+        #expect(sparse.allSatisfy { $0.dependencies(in: sparse) == [$0.dependency].compactMap { $0 } })
+    }
+
     @Test func idsArePathSafeAndDistinguishSpecs() {
         let a = ExperimentCell(kind: .train, model: "dense(32),relu,dense(10)", dataset: "synthetic", density: 0.03,
                                initialization: .pruning(.snip), seed: 2)

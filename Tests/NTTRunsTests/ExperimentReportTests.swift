@@ -64,6 +64,16 @@ struct ExperimentReportTests {
             var lines = Data()
             if cell.kind == .train {
                 r.testAccuracy = accuracy; r.trainAccuracy = accuracy
+                if !cell.initialization.isDense {  // as a sparse cell against its dense reference
+                    let scale = cell.initialization == .ntt ? 1.0 : 10.0
+                    r.initialNtkDistance = scale * Double(cell.seed + 1); r.initialTargetDistance = scale / 10
+                    r.trajectory = [0, 50, 100].map {
+                        ProbeComparison(iteration: $0, outputDistance: scale * Double(1 + $0 + Int(cell.seed)),
+                                        agreement: 0.5)
+                    }
+                } else {
+                    r.initialNtkDistance = 0; r.initialTargetDistance = 0
+                }
                 for (i, (t, a)) in curve.enumerated() {
                     lines.append(try RunJSON.line(TrainRecord(iteration: t, epoch: 0, loss: 1, trainAccuracy: a,
                                                               testAccuracy: a, final: i == curve.count - 1)))
@@ -116,17 +126,38 @@ struct ExperimentReportTests {
 
         try report.write()
         for file in ["report.md", "report.html", "results.csv", "results.json", "figures/accuracy-vs-density.svg",
-                     "figures/accuracy-vs-iteration-d0.1.svg", "figures/transfer-distances.svg"] {
+                     "figures/accuracy-vs-iteration-d0.1.svg", "figures/transfer-distances.svg",
+                     "figures/output-distance-d0.1.svg"] {
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(file).path), "\(file)")
         }
+        // Output distance to the dense run vs iteration: one line per sparse initialisation, mean ± std.
+        let distances = try String(contentsOf: root.appendingPathComponent("figures/output-distance-d0.1.svg"),
+                                   encoding: .utf8)
+        #expect(SVGPlotTests.isWellFormedXML(distances))
+        #expect(distances.contains(">ntt<") && distances.contains(">random<") && !distances.contains(">dense<"))
+        #expect(distances.components(separatedBy: "<polyline").count == 3)
+        let curve = report.outputDistanceVsIteration(.init(model: "lenet-300-100", dataset: "synthetic"),
+                                                     density: 0.1).series[1].points
+        #expect(curve.map(\.x) == [0, 50, 100] && curve.map(\.y) == [15, 515, 1015]
+                && curve.allSatisfy { abs(($0.error ?? 0) - 10 * 0.5.squareRoot()) < 1e-9 })
         let csv = try String(contentsOf: root.appendingPathComponent("results.csv"), encoding: .utf8)
             .split(separator: "\n")
         #expect(csv.count == 7 && csv[0].hasPrefix("model,dataset,initialization,density,seed,test_accuracy"))
-        #expect(csv.contains { $0.hasPrefix("lenet-300-100,synthetic,ntt,0.1,0,0.8,") })
+        #expect(csv[0].hasSuffix(",initial_ntk_distance,initial_target_distance,final_output_distance,final_agreement"))
+        #expect(csv.contains {
+            $0.hasPrefix("lenet-300-100,synthetic,ntt,0.1,0,0.8,") && $0.hasSuffix(",1.0,0.1,101.0,0.5")
+        })
+        // Initial NTK distance against final accuracy: ntt 1, 2 → 80%, 90%; random 10, 20 → 60%, 60%.
+        // scipy.stats.spearmanr([1, 2, 10, 20], [0.8, 0.9, 0.6, 0.6]) = -0.7378647873726218.
+        let kernel = try #require(report.kernelTables(.init(model: "lenet-300-100", dataset: "synthetic")).first)
+        #expect(kernel.density == 0.1 && kernel.cells == 4 && abs(kernel.rho! - -0.7378647873726218) < 1e-12)
+        #expect(kernel.table.rows.map(\.first!) == ["ntt", "random"])
+        #expect(kernel.table.rows[0] == ["ntt", "1.5 ± 0.71", "101.5 ± 0.71", "50.00 ± 0.00", "85.00 ± 7.07", "2"])
         let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(html.components(separatedBy: "<svg").count == 4 && html.contains("<table>")
+        #expect(html.components(separatedBy: "<svg").count == 5 && html.contains("<table>")
                 && !html.contains("src=\"http"))
         let md = try String(contentsOf: root.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(md.contains("over 4 cells (initialisations × seeds): ρ = -0.738."))
         #expect(md.contains("100 → 10 (10.0× lower)") && md.contains("![")
                 && md.contains("| 0.1 | ntt, random | 3/30, 1/10 |"))
         let jsonData = try Data(contentsOf: root.appendingPathComponent("results.json"))

@@ -161,3 +161,20 @@ struct TrainerTests {
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("metrics.jsonl").path))
     }
 }
+
+extension TrainerTests {
+    /// Lockstep: a sparse run and the dense run with the same seed see the same bytes in the same
+    /// order, whatever their initialisation and density; another seed does not.
+    @Test func lockstepDataOrderIsTheSameBytes() throws {
+        let (dense, _) = try Self.setup(density: 1) { $0.density = 1 }
+        let (sparse, _) = try Self.setup(density: 0.1) { $0.density = 0.1; $0.learningRate = 0.01 }
+        var a = dense.batchOrder(), b = sparse.batchOrder()
+        for _ in 0..<dense.totalIterations {
+            let (x, y) = (dense.trainingBatch(a.next()), sparse.trainingBatch(b.next()))
+            #expect(x.images.scalars.map(\.bitPattern) == y.images.scalars.map(\.bitPattern) && x.labels == y.labels)
+        }
+        #expect(dense.dataOrderDigest() == sparse.dataOrderDigest())
+        let (other, _) = try Self.setup { $0.seed = 1 }
+        #expect(other.dataOrderDigest() != dense.dataOrderDigest())
+    }
+}

@@ -198,6 +198,14 @@ struct CommandLineTests {
             let results = summary["results"] as! [String: [String: Any]]
             #expect(Set(results.keys) == ["ntt", "random", "snip", "dense"])
             #expect(results.values.allSatisfy { ($0["test_accuracy"] as? Double).map { $0 >= 0 && $0 <= 1 } ?? false })
+            // Every initialisation's kernel distance at the start; the sparse ones against the dense run.
+            #expect(r.stdout.contains("initial NTK distance") && r.stdout.contains("agreement with dense"))
+            #expect(results.values.allSatisfy { $0["initial_ntk_distance"] is Double })
+            #expect(results["dense"]?["initial_ntk_distance"] as? Double == 0 && results["dense"]?["agreement"] == nil)
+            for name in ["ntt", "random", "snip"] {
+                #expect((results[name]?["agreement"] as? Double).map { $0 >= 0 && $0 <= 1 } ?? false, "\(name)")
+                #expect((results[name]?["output_distance"] as? Double).map { $0 > 0 } ?? false, "\(name)")
+            }
         }
     }
 

@@ -77,6 +77,16 @@ struct ExperimentCommandTests {
                 let metrics = try String(contentsOfFile: folder + "/metrics.jsonl", encoding: .utf8)
                     .split(separator: "\n")
                 #expect(metrics.count == 3 && metrics.last!.contains("\"final\":true"))
+                // Sparse cells ran against the dense cell of their seed (lockstep), from iteration 0 on.
+                let result = try JSONSerialization.jsonObject(with: after[path]!) as? [String: Any] ?? [:]
+                let trajectory = (result["trajectory"] as? [[String: Any]])?.compactMap { $0["iteration"] as? Int }
+                if folder.contains("/train-dense-") {
+                    #expect(trajectory == nil && result["initial_ntk_distance"] as? Double == 0)
+                } else {
+                    #expect(result["initial_ntk_distance"] as? Double ?? 0 > 0)
+                    #expect(trajectory == [0, 100, 200, 300], "\(path)")
+                    #expect(metrics.allSatisfy { $0.contains("\"output_distance\"") && $0.contains("\"agreement\"") })
+                }
             }
         }
         let csv = try String(contentsOfFile: root + "/results.csv", encoding: .utf8).split(separator: "\n")
@@ -104,6 +114,10 @@ struct ExperimentCommandTests {
         #expect(transferArray.contains("#SBATCH --array=0-3") && transferArray.contains("$SLURM_ARRAY_TASK_ID"))
         let submit = try String(contentsOfFile: root + "/plan/submit.sh", encoding: .utf8)
         #expect(submit.contains("--dependency=afterok:"))
+        // Sparse cells wait for the dense cells (their references); ntt cells for the transfers too.
+        #expect(submit.contains("dense=$(sbatch --parsable train-dense.sbatch)")
+                && submit.contains("sbatch --parsable --dependency=afterok:\"$dense\" train.sbatch")
+                && submit.contains("--dependency=afterok:\"$transfer\":\"$dense\" train-ntt.sbatch"))
         // Slurm opens each task's --output (in logs/) before the task runs: the folder must exist at
         // submit time (SlurmPlanTests runs the plan on a real Slurm).
         #expect(transferArray.contains("#SBATCH --output=\(root)/logs/"))
@@ -123,6 +137,12 @@ struct ExperimentCommandTests {
             .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
         let early = try CommandLineTests.run(["experiment", "--out", root, "--cell", dependentID])
         #expect(early.status != 0 && early.stderr.contains("has not finished"))
+        // A baseline cell refuses to start before its dense reference has finished.
+        let baseline = commands.first { $0.contains("train-random-d0.2-s0") }!
+        let baselineID = baseline.components(separatedBy: "--cell ").last!
+            .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        let before = try CommandLineTests.run(["experiment", "--out", root, "--cell", baselineID])
+        #expect(before.status != 0 && before.stderr.contains("its reference"), "\(before.stderr)")
         let report = try CommandLineTests.run(["report", root])
         #expect(report.status == 0, "\(report.stderr)")
         #expect(FileManager.default.fileExists(atPath: root + "/figures/transfer-distances.svg"))

@@ -29,7 +29,7 @@ struct SlurmPlanTests {
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [Self.script.path, CommandLineTests.executable.path, dir + "/work"]
         var environment = ProcessInfo.processInfo.environment
-        environment["NTT_SLURM_TIMEOUT"] = "60"  // the tiny grid's six cells take seconds
+        environment["NTT_SLURM_TIMEOUT"] = "60"  // the tiny grid's eight cells take seconds
         process.environment = environment
         // Output to a file, not a pipe (a full pipe would block the script).
         let outURL = URL(fileURLWithPath: dir + "/script.out")

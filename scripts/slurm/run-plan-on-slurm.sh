@@ -183,7 +183,8 @@ say "Slurm $(sinfo -V | awk '{ print $2 }') is up: node $HOST idle, $CPUS CPUs; 
 GRID=$WORKDIR/grid
 rm -rf "$GRID"
 "$NTT_BIN" experiment --out "$GRID" --datasets synthetic --models 'dense(16),relu,dense(10)' --densities 0.1 \
-    --initializations ntt random --seeds 0 1 --transfer-iterations 4 --train-iterations 4 --evaluate-every 2 --plan ||
+    --initializations ntt random dense --seeds 0 1 --transfer-iterations 4 --train-iterations 4 --evaluate-every 2 \
+    --plan ||
     { echo "FAIL: ntt experiment --plan failed" >&2; exit 1; }
 mapfile -t CELLS < <(grep -v '^#' "$GRID/plan/commands.txt" | sed -E "s/.* --cell '?([^' ]+)'?\$/\1/")
 say "plan: ${#CELLS[@]} cells; running plan/submit.sh"
@@ -228,6 +229,10 @@ for cell in "${CELLS[@]}"; do
         transfer-*)
             # results.json lists the transfers; the csv holds training runs only.
             grep -q '"kind" : "transfer"' "$GRID/results.json" 2>/dev/null && in_report=yes ;;
+        train-dense-s*)
+            # the dense cell of a seed is the row ...,dense,1.0,<seed>,...
+            row=$(echo "$name" | sed -E 's/^train-dense-s([0-9]+)$/,dense,1.0,\1,/')
+            grep -qF -- "$row" "$GRID/results.csv" 2>/dev/null && in_report=yes ;;
         train-*)
             # train-<initialisation>-d<density>-s<seed> is a row: ...,<initialisation>,<density>,<seed>,...
             row=$(echo "$name" | sed -E 's/^train-(.+)-d([0-9.e-]+)-s([0-9]+)$/,\1,\2,\3,/')

@@ -16,13 +16,14 @@ public struct DemoConfig: Codable, Sendable, Equatable {
         guard Set(baselines).count == baselines.count else { throw NTTError("--baselines lists a method twice") }
     }
 
-    /// The training settings for one initialisation (`dense` trains at density 1).
-    public func training(_ initialization: Initialization, dense: Bool) -> TrainingRunConfig {
+    /// The training settings for one initialisation (`dense` trains at density 1), compared with
+    /// the dense run in `reference` when given.
+    public func training(_ initialization: Initialization, dense: Bool, reference: String? = nil) -> TrainingRunConfig {
         var t = TrainConfig()
         t.model = transfer.model; t.dataset = transfer.dataset; t.dataDirectory = transfer.dataDirectory
         t.density = dense ? 1 : transfer.density; t.seed = transfer.seed
         t.epochs = trainEpochs; t.iterations = trainIterations
         t.prune = .layerwise  // the paper's comparison: every method keeps the same count per layer
-        return TrainingRunConfig(initialization: initialization, training: t)
+        return TrainingRunConfig(initialization: initialization, training: t, reference: reference)
     }
 }

@@ -32,20 +32,27 @@ public struct DemoRun {
         let records = try transfer.records()
 
         var results: [String: DemoSummary.Row] = [:]
-        var order: [String] = []
         let sources: [(String, Initialization)] = [("ntt", .transferRun(transferFolder.path))]
             + config.baselines.map { ($0.rawValue, .pruning($0)) }
-        for (name, source) in sources {
-            let run = try TrainingRun(config: config.training(source, dense: name == "dense"))
-            let outcome = try run.run(dataset: dataset, folder: try folder.subfolder("train-\(name)")) {
-                events(.training(name: name, $0))
-            }
+        // The dense network trains first, so that every sparse run compares its outputs with it
+        // at each evaluation (same data order and seed: lockstep).
+        let denseFirst = sources.filter { $0.0 == "dense" } + sources.filter { $0.0 != "dense" }
+        var reference: String? = nil
+        for (name, source) in denseFirst {
+            let dense = name == "dense"
+            let run = try TrainingRun(config: config.training(source, dense: dense, reference: dense ? nil : reference))
+            let subfolder = try folder.subfolder("train-\(name)")
+            let outcome = try run.run(dataset: dataset, folder: subfolder) { events(.training(name: name, $0)) }
             events(.finished(name))
+            if dense { reference = subfolder.path }
             results[name] = DemoSummary.Row(testAccuracy: outcome.record.testAccuracy,
                                             trainAccuracy: outcome.record.trainAccuracy,
-                                            keptPerLayer: outcome.keptPerLayer, seconds: outcome.seconds)
-            order.append(name)
+                                            keptPerLayer: outcome.keptPerLayer, seconds: outcome.seconds,
+                                            initialNtkDistance: outcome.initialDistance?.ntkDistance,
+                                            outputDistance: outcome.trajectory.last?.outputDistance,
+                                            agreement: outcome.trajectory.last?.agreement)
         }
+        let order = sources.map(\.0)
         let t = config.transfer
         let summary = DemoSummary(
             model: t.model, dataset: t.dataset, density: t.density, seed: t.seed,

@@ -19,6 +19,13 @@ public struct CellResult: Codable, Sendable, Equatable {
     public var ntkDistanceAfter: Double?
     public var targetDistanceBefore: Double?
     public var targetDistanceAfter: Double?
+    /// Training cells from a method or a transfer: NTK and output distances to the dense network
+    /// with the same initial weights, at the start (`InitialDistance`).
+    public var initialNtkDistance: Double?
+    public var initialTargetDistance: Double?
+    /// Sparse training cells with a dense reference: the comparison on the test probe at iteration
+    /// 0 and at every evaluation (`ProbeComparison`).
+    public var trajectory: [ProbeComparison]?
     public var toolVersion: String = NTTVersion.current
 
     public init(cell: ExperimentCell, iterations: Int, seconds: Double, keptPerLayer: [Int], weightsPerLayer: [Int]) {

@@ -81,7 +81,17 @@ public struct CellRunner {
             t.model = cell.model; t.dataset = cell.dataset; t.dataDirectory = dataDirectory
             t.density = cell.density; t.seed = cell.seed; t.prune = grid.prune
             t.epochs = grid.trainEpochs; t.iterations = grid.trainIterations; t.evaluateEvery = grid.evaluateEvery
-            let run = try TrainingRun(config: TrainingRunConfig(initialization: source, training: t))
+            // Sparse cells compare their outputs with the dense cell of their seed, trained in lockstep.
+            var reference: String? = nil
+            if let dense = cell.reference, grid.initializations.contains(where: \.isDense) {
+                guard layout.isFinished(dense) else {
+                    throw NTTError("\(cell.id) needs the dense cell \(dense.id) (its reference), "
+                                   + "which has not finished")
+                }
+                reference = layout.folder(dense).path
+            }
+            let run = try TrainingRun(config: TrainingRunConfig(initialization: source, training: t,
+                                                                reference: reference))
             let outcome = try run.run(dataset: dataset, folder: folder) { p in
                 progress(CellProgress(cell: cell.id, iteration: p.iteration, total: p.total,
                                       status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? ""))
@@ -90,6 +100,9 @@ public struct CellRunner {
                                     keptPerLayer: outcome.keptPerLayer, weightsPerLayer: outcome.weightsPerLayer)
             result.pruneScope = outcome.pruneScope ?? grid.prune.scope(for: nil)
             result.testAccuracy = outcome.record.testAccuracy; result.trainAccuracy = outcome.record.trainAccuracy
+            result.initialNtkDistance = outcome.initialDistance?.ntkDistance
+            result.initialTargetDistance = outcome.initialDistance?.targetDistance
+            result.trajectory = reference == nil ? nil : outcome.trajectory
             try folder.writeDone(result)
             return .finished(result)
         }

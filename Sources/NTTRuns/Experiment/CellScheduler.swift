@@ -5,10 +5,10 @@ import Glibc
 #endif
 
 /// Runs an experiment's unfinished cells as child processes (`ntt experiment --cell`), up to
-/// `jobs` at once, each cell after the transfer it depends on. Cells locked by another process
-/// (an earlier, killed scheduler's orphan, or another machine) are waited for, not duplicated.
-/// Progress lines go to `say` as they happen; a raised `stop` is passed on to the running cells
-/// once (transfers checkpoint, training cells stop and are redone next time).
+/// `jobs` at once, each cell after the cells it depends on (its transfer, its dense reference).
+/// Cells locked by another process (an earlier, killed scheduler's orphan, or another machine) are
+/// waited for, not duplicated. Progress lines go to `say` as they happen; a raised `stop` is passed
+/// on to the running cells once (transfers checkpoint, training cells stop and are redone next time).
 public final class CellScheduler {
     let layout: ExperimentLayout
     let cells: [ExperimentCell]
@@ -28,6 +28,7 @@ public final class CellScheduler {
 
     /// Returns the number of cells that failed (their dependants are counted too).
     public func run() throws -> Int {
+        let grid = Set(cells)
         var pending = cells.filter { !layout.isFinished($0) }
         let skipped = cells.count - pending.count
         say("experiment \(layout.root.path): \(cells.count) cells, \(skipped) already finished, "
@@ -79,13 +80,14 @@ public final class CellScheduler {
             var index = 0
             while running.count < jobs && index < pending.count && !stop.isSet {
                 let cell = pending[index]
-                if let dependency = cell.dependency, failed.contains(dependency) {
+                let dependencies = cell.dependencies(in: grid)
+                if let dependency = dependencies.first(where: failed.contains) {
                     failed.insert(cell)
-                    say("\(cell.id): skipped, its transfer \(dependency.id) failed")
+                    say("\(cell.id): skipped, \(dependency.id), which it needs, failed")
                     pending.remove(at: index)
                     continue
                 }
-                let dependencyReady = cell.dependency.map(layout.isFinished) ?? true
+                let dependencyReady = dependencies.allSatisfy(layout.isFinished)
                 if layout.isFinished(cell) {  // finished meanwhile by another process
                     finished += 1
                     pending.remove(at: index)

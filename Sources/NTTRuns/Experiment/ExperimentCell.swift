@@ -36,6 +36,20 @@ public struct ExperimentCell: Hashable, Codable, Sendable {
                               initialization: .ntt, seed: seed)
     }
 
+    /// The dense training cell of the same model, dataset and seed: a sparse training cell's
+    /// reference (`--reference`), trained in lockstep with it (same data order and seed).
+    public var reference: ExperimentCell? {
+        guard kind == .train && !initialization.isDense else { return nil }
+        return ExperimentCell(kind: .train, model: model, dataset: dataset, density: 1,
+                              initialization: .pruning(.dense), seed: seed)
+    }
+
+    /// The cells of a grid that must finish before this one: its transfer (`ntt` cells) and its
+    /// dense reference, when the grid has one.
+    public func dependencies(in grid: Set<ExperimentCell>) -> [ExperimentCell] {
+        [dependency, reference].compactMap { $0 }.filter(grid.contains)
+    }
+
     /// Built-in names as they are; spec strings as their safe characters plus a short hash.
     static func slug(_ model: String) -> String {
         if model.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) { return model }

@@ -24,38 +24,53 @@ public struct ExperimentPlan {
             "\(Self.quote(executable)) experiment --out \(Self.quote(root)) --cell \(Self.quote(c.id))"
         }
         let transfers = cells.filter { $0.kind == .transfer }
-        let independent = cells.filter { $0.kind == .train && $0.dependency == nil }
+        let dense = cells.filter { $0.kind == .train && $0.initialization.isDense }
+        let baselines = cells.filter { $0.kind == .train && !$0.initialization.isDense && $0.dependency == nil }
         let dependent = cells.filter { $0.dependency != nil }
-        var lines = "# \(cells.count) cells of \(root). Each line is independent, except that the ntt training cells\n"
-        lines += "# (the last \(dependent.count)) need their transfer cell (the first \(transfers.count)) "
-            + "finished first.\n"
+        var lines = "# \(cells.count) cells of \(root), in the order they may run: the \(transfers.count) transfers "
+            + "and the \(dense.count) dense\n# cells first (independent), then the \(baselines.count) baseline cells "
+            + "(each needs the dense cell of its seed, its\n# reference, when the grid has one), then the "
+            + "\(dependent.count) ntt training cells (each also needs its transfer).\n"
         lines += "# Finished cells exit at once; a cell that another process is running refuses to start twice.\n"
-        lines += cells.map(command).joined(separator: "\n") + "\n"
+        lines += (transfers + dense + baselines + dependent).map(command).joined(separator: "\n") + "\n"
         try AtomicFile.writeText(lines, to: layout.plan.appendingPathComponent("commands.txt").path)
 
-        var submit = "#!/usr/bin/env bash\n"
-            + "# Submits the experiment's cells as Slurm job arrays; ntt training cells wait for the transfers.\n"
+        var submit = "#!/usr/bin/env bash\n# Submits the experiment's cells as Slurm job arrays; sparse training "
+            + "cells wait for the dense cells\n# (their references), ntt training cells for the transfers too.\n"
         submit += "set -euo pipefail\ncd \"$(dirname \"$0\")\"\n"
         submit += "mkdir -p \(Self.quote(logs))  # Slurm opens the tasks' --output files there before they start\n"
-        if !independent.isEmpty { submit += "sbatch --parsable train.sbatch\n" }
+        var after: [String] = []
+        if !dense.isEmpty {
+            try script(name: "train-dense", cells: dense, hours: 4)
+            submit += "dense=$(sbatch --parsable train-dense.sbatch)\n"
+            after.append("\"$dense\"")
+        }
+        if !baselines.isEmpty {
+            try script(name: "train", cells: baselines, hours: 4)
+            let dependency = after.isEmpty ? "" : " --dependency=afterok:" + after.joined(separator: ":")
+            submit += "sbatch --parsable\(dependency) train.sbatch\n"
+        }
         if !transfers.isEmpty {
             try script(name: "transfer", cells: transfers, hours: 12)
             submit += "transfer=$(sbatch --parsable transfer.sbatch)\n"
             if !dependent.isEmpty {
-                submit += "sbatch --parsable --dependency=afterok:\"$transfer\" train-ntt.sbatch\n"
+                try script(name: "train-ntt", cells: dependent, hours: 4)
+                submit += "sbatch --parsable --dependency=afterok:"
+                    + (["\"$transfer\""] + after).joined(separator: ":") + " train-ntt.sbatch\n"
             }
         }
-        if !independent.isEmpty { try script(name: "train", cells: independent, hours: 4) }
-        if !dependent.isEmpty { try script(name: "train-ntt", cells: dependent, hours: 4) }
         try writeExecutable(submit, "submit.sh")
-        let transferScript = transfers.isEmpty ? "" : "transfer.sbatch (\(transfers.count) tasks), "
-        let trainScript = independent.isEmpty ? "" : "train.sbatch (\(independent.count) tasks)"
-        let trainNTTScript = dependent.isEmpty
-            ? "" : ", train-ntt.sbatch (\(dependent.count) tasks, after the transfers)"
+        func array(_ name: String, _ list: [ExperimentCell], _ note: String = "") -> String? {
+            list.isEmpty ? nil : "\(name).sbatch (\(list.count) tasks\(note))"
+        }
+        let arrays = [array("train-dense", dense), array("transfer", transfers),
+                      array("train", baselines, dense.isEmpty ? "" : ", after the dense cells"),
+                      array("train-ntt", dependent,
+                            ", after the transfers" + (dense.isEmpty ? "" : " and the dense cells"))].compactMap { $0 }
         return """
         wrote \(layout.plan.path):
-          commands.txt   \(cells.count) independent commands (run them with any launcher, e.g. xargs -P, GNU parallel)
-          submit.sh      submits \(transferScript)\(trainScript)\(trainNTTScript)
+          commands.txt   \(cells.count) commands, one per cell, dependencies first (run them in that order)
+          submit.sh      submits \(arrays.joined(separator: ", "))
         then aggregate with: ntt report \(root)
         """
     }

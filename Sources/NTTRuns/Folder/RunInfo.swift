@@ -10,6 +10,10 @@ public struct RunInfo: Codable, Sendable, Equatable {
     public var lambdaL2Effective: Double?
     /// The scope a pruning method's masks were chosen in (its own with `prune: native`).
     public var pruneScope: PruningScope?
+    /// A training run's distances to its dense network at the start (`InitialDistance`).
+    public var initialDistance: InitialDistance?
+    /// With `--reference`: the comparison before the first iteration (`ProbeComparison`).
+    public var initialComparison: ProbeComparison?
     public var toolVersion: String = NTTVersion.current
 
     public init(resolvedModel: String, keptPerLayer: [Int]? = nil, weightsPerLayer: [Int]? = nil,

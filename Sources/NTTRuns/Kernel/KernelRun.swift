@@ -103,7 +103,7 @@ public struct KernelRun {
         theta.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     }
 
-    /// mean((Θ − Θ')²) in double precision.
+    /// mean((Θ − Θ′)²) in double precision; also the output distance of `ProbeComparison`.
     public static func distance(_ a: Tensor, _ b: Tensor) -> Double {
         zip(a.scalars, b.scalars).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(a.count)
     }

@@ -129,6 +129,40 @@ public struct ExperimentReport {
         return table
     }
 
+    func hasTrajectories(_ s: Setting, density: Double) -> Bool {
+        trains.map(\.result).contains { matches($0.cell, s) && $0.cell.density == density && $0.trajectory != nil }
+    }
+
+    /// Per density: each initialisation's NTK distance to the dense network at the start, its final
+    /// output distance and agreement with the dense run, and its final test accuracy (mean ± std over
+    /// seeds), with Spearman's ρ between initial NTK distance and final test accuracy over every
+    /// cell (initialisations × seeds) at that density.
+    func kernelTables(_ s: Setting) -> [(density: Double, table: ReportTable, rho: Double?, cells: Int)] {
+        let sparse = trains.map(\.result).filter {
+            matches($0.cell, s) && !$0.cell.initialization.isDense && $0.initialNtkDistance != nil
+        }
+        return Set(sparse.map(\.cell.density)).sorted().map { d in
+            var table = ReportTable(header: ["initialisation", "initial NTK distance", "final output distance",
+                                             "final agreement (%)", "final test accuracy (%)", "seeds"])
+            let mine = sparse.filter { $0.cell.density == d && $0.testAccuracy != nil }
+            func cell(_ values: [Double], _ scale: Double = 1, _ format: String = "%.4g ± %.2g") -> String {
+                guard !values.isEmpty else { return "–" }
+                let (m, sd) = Self.meanAndStd(values.map { $0 * scale })
+                return String(format: format, m, sd)
+            }
+            for i in initializations(s) where !i.isDense {
+                let cells = mine.filter { $0.cell.initialization == i }
+                guard !cells.isEmpty else { continue }
+                let last = cells.compactMap { $0.trajectory?.last }
+                table.rows.append([i.name, cell(cells.compactMap(\.initialNtkDistance)),
+                                   cell(last.map(\.outputDistance)), cell(last.map(\.agreement), 100, "%.2f ± %.2f"),
+                                   cell(cells.compactMap(\.testAccuracy), 100, "%.2f ± %.2f"), String(cells.count)])
+            }
+            let rho = RankCorrelation.spearman(mine.map { $0.initialNtkDistance! }, mine.map { $0.testAccuracy! })
+            return (d, table, rho, mine.count)
+        }
+    }
+
     func transferTable(_ s: Setting) -> ReportTable {
         var table = ReportTable(header: ["density", "seeds", "iterations", "NTK distance before → after",
                                          "output distance before → after", "time per run"])
@@ -152,14 +186,17 @@ public struct ExperimentReport {
     /// One row per finished training cell.
     public func resultsTable() -> ReportTable {
         var table = ReportTable(header: ["model", "dataset", "initialization", "density", "seed", "test_accuracy",
-                                         "train_accuracy", "iterations", "seconds", "kept", "weights", "scope"])
+                                         "train_accuracy", "iterations", "seconds", "kept", "weights", "scope",
+                                         "initial_ntk_distance", "initial_target_distance", "final_output_distance",
+                                         "final_agreement"])
+        func text(_ v: Double?) -> String { v.map { String($0) } ?? "" }
         for (_, r) in trains {
             table.rows.append([r.cell.model, r.cell.dataset, r.cell.initialization.name, String(r.cell.density),
-                               String(r.cell.seed), r.testAccuracy.map { String($0) } ?? "",
-                               r.trainAccuracy.map { String($0) } ?? "", String(r.iterations),
+                               String(r.cell.seed), text(r.testAccuracy), text(r.trainAccuracy), String(r.iterations),
                                String(format: "%.2f", r.seconds),
                                String(r.keptPerLayer.reduce(0, +)), String(r.weightsPerLayer.reduce(0, +)),
-                               r.pruneScope?.rawValue ?? ""])
+                               r.pruneScope?.rawValue ?? "", text(r.initialNtkDistance), text(r.initialTargetDistance),
+                               text(r.trajectory?.last?.outputDistance), text(r.trajectory?.last?.agreement)])
         }
         return table
     }
@@ -213,6 +250,23 @@ public struct ExperimentReport {
         return plot
     }
 
+    /// Sparse training cells at one density: their output distance to the dense run of their seed
+    /// (trained in lockstep) on the test probe at each evaluation, mean ± std over seeds per initialisation.
+    func outputDistanceVsIteration(_ s: Setting, density: Double) -> SVGPlot {
+        var plot = SVGPlot(title: "\(s.model) on \(s.dataset), density \(density): distance to the dense run",
+                           xLabel: "training iteration",
+                           yLabel: "output distance Σ(f − f_dense)²/|f| (log scale)", yLog: true)
+        for i in initializations(s) where !i.isDense {
+            let curves = trains.map(\.result).filter {
+                matches($0.cell, s) && $0.cell.initialization == i && $0.cell.density == density
+            }.compactMap(\.trajectory).map { $0.map { ($0.iteration, $0.outputDistance) } }
+            guard !curves.isEmpty else { continue }
+            plot.series.append(.init(name: i.name, points: Self.meanCurve(curves, errorBars: 10), markers: false,
+                                     color: InitializationMethod.all.firstIndex(of: i)))
+        }
+        return plot
+    }
+
     func transferDistances(_ s: Setting) throws -> SVGPlot {
         var plot = SVGPlot(title: "\(s.model) on \(s.dataset): transfer, on the probe batch (mean over seeds)",
                            xLabel: "transfer iteration", yLabel: "distance to the teacher (log scale)", yLog: true)
@@ -229,13 +283,16 @@ public struct ExperimentReport {
         return plot
     }
 
-    /// The mean over curves at the iterations all of them share.
-    static func meanCurve(_ curves: [[(Int, Double)]]) -> [SVGPlot.Point] {
+    /// The mean over curves at the iterations all of them share; with `errorBars` > 0, the sample
+    /// std over curves as error bars on about that many evenly spaced points (more would hide the lines).
+    static func meanCurve(_ curves: [[(Int, Double)]], errorBars: Int = 0) -> [SVGPlot.Point] {
         guard let first = curves.first else { return [] }
-        let shared = curves.dropFirst().reduce(Set(first.map(\.0))) { $0.intersection($1.map(\.0)) }
-        return shared.sorted().map { t in
-            let values = curves.map { c in c.first { $0.0 == t }!.1 }
-            return SVGPlot.Point(x: Double(t), y: values.reduce(0, +) / Double(values.count))
+        let shared = curves.dropFirst().reduce(Set(first.map(\.0))) { $0.intersection($1.map(\.0)) }.sorted()
+        let every = errorBars > 0 ? max(1, (shared.count + errorBars - 1) / errorBars) : 0
+        return shared.enumerated().map { n, t in
+            let (mean, std) = meanAndStd(curves.map { c in c.first { $0.0 == t }!.1 })
+            let bar = every > 0 && (n % every == 0 || n == shared.count - 1) && curves.count > 1
+            return SVGPlot.Point(x: Double(t), y: mean, error: bar ? std : nil)
         }
     }
 
@@ -251,6 +308,9 @@ public struct ExperimentReport {
                 }.map(\.result.cell.density)).sorted()
                 for d in densities {
                     out.append((s, prefix + "accuracy-vs-iteration-d\(d).svg", try accuracyVsIteration(s, density: d)))
+                    if hasTrajectories(s, density: d) {
+                        out.append((s, prefix + "output-distance-d\(d).svg", outputDistanceVsIteration(s, density: d)))
+                    }
                 }
             }
             if transfers.contains(where: { matches($0.result.cell, s) }) {
@@ -269,6 +329,13 @@ public struct ExperimentReport {
         var toolVersion = NTTVersion.current
     }
 
+    static let kernelNote = "Initial NTK distance: Σ(Θ_s − Θ_d)²/|Θ| between each sparse initialisation and the "
+        + "dense network with the same initial weights (the transfer's teacher for that seed) on the transfer's "
+        + "probe batch, normalised as the transfer's own NTK distance. Output distance Σ(f_s − f_d)²/|f| and "
+        + "agreement (the fraction of inputs where both predict the same class): against the dense training cell of "
+        + "the same seed, trained in lockstep (same data order), on the first \(ProbeOutputs.probeSize) test inputs "
+        + "after the last iteration. Mean ± std over seeds."
+
     /// The report as one document (figures rendered), for Markdown and HTML alike.
     func document(figures: [(section: Setting, file: String, title: String, svg: String)]) -> ReportDocument {
         var doc = ReportDocument(title: "Experiment report")
@@ -286,6 +353,18 @@ public struct ExperimentReport {
             if let table = accuracyTable(for: s) {
                 doc.blocks += [.heading(level: 3, text: "Final test accuracy"),
                                .paragraph("Mean ± std over seeds (number of seeds)."), .table(table)]
+            }
+            let kernels = kernelTables(s)
+            if !kernels.isEmpty {
+                doc.blocks += [.heading(level: 3, text: "Distance to the dense network"),
+                               .paragraph(Self.kernelNote)]
+                for k in kernels {
+                    let rho = k.rho.map { String(format: "ρ = %.3f", $0) }
+                        ?? "ρ undefined (fewer than 3 cells, or all values equal)"
+                    doc.blocks += [.paragraph("d = \(k.density): Spearman's rank correlation between initial NTK "
+                                              + "distance and final test accuracy over \(k.cells) cells "
+                                              + "(initialisations × seeds): \(rho)."), .table(k.table)]
+                }
             }
             if transfers.contains(where: { matches($0.result.cell, s) }) {
                 doc.blocks += [.heading(level: 3, text: "Transfer"), .table(transferTable(s))]

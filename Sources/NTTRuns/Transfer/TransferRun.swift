@@ -38,6 +38,16 @@ public struct TransferRun {
         try MemoryEstimate.check(MemoryEstimate.transferStep(model, batch: config.batchSize),
                                  what: "a transfer step of \(spec) with --batch-size \(config.batchSize)",
                                  lower: "--batch-size or the model's size")
+        let (train, probeImages) = try Self.split(dataset, config: config)
+        data = train
+        probe = model.prepare(probeImages)
+    }
+
+    /// The training inputs and the probe (the first `batchSize` inputs of a held-out split made
+    /// with `validationSplitSeed`, the same for every seed, not yet prepared for a model). A
+    /// training run measures its initial kernel distance on this probe too (`InitialDistance`).
+    public static func split(_ dataset: Dataset, config: TransferConfig) throws
+        -> (train: LabeledImages, probe: Tensor) {
         // The probe needs `batchSize` held-out inputs; small datasets get a larger split.
         let fraction = max(config.validationFraction, Double(config.batchSize) / Double(max(dataset.train.count, 1)))
         let (train, validation) = dataset.train.split(validationFraction: fraction,
@@ -50,8 +60,7 @@ public struct TransferRun {
             throw NTTError("the training split has \(train.count) inputs, "
                            + "fewer than --batch-size = \(config.batchSize)")
         }
-        data = train
-        probe = model.prepare(validation.batch(Array(0..<config.batchSize)).images)
+        return (train, validation.batch(Array(0..<config.batchSize)).images)
     }
 
     /// Total iterations of the run: an epoch is ⌈N/B⌉ iterations, as in the original (whose batch

@@ -8,4 +8,8 @@ public struct TrainRecord: Codable, Sendable, Equatable {
     public var testAccuracy: Double
     /// True for the last record: accuracy on the whole training split and test set.
     public var final: Bool
+    /// With a dense reference run: Σ(f − f_ref)²/|f| on the probe of test inputs at this iteration,
+    /// and the fraction of probe inputs on which both predict the same class (set by the run).
+    public var outputDistance: Double? = nil
+    public var agreement: Double? = nil
 }

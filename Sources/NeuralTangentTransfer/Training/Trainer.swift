@@ -44,14 +44,43 @@ public struct Trainer {
             let end = min(start + 1000, n)
             let (images, labels) = data.batch(Array(start..<end))
             let logits = withoutDerivatives { model.apply(params, masks: masks, to: model.prepare(images)) }
-            let k = logits.shape[1]
-            for (i, label) in labels.enumerated() {
-                let row = logits.scalars[(i * k)..<((i + 1) * k)]
-                if row.firstIndex(of: row.max()!)! - i * k == label { correct += 1 }
-            }
+            correct += zip(Self.predictedClasses(logits), labels).filter { $0 == $1 }.count
             start = end
         }
         return Double(correct) / Double(n)
+    }
+
+    /// The predicted class of each row of `logits` [N, k]: the first index of its largest value.
+    public static func predictedClasses(_ logits: Tensor) -> [Int] {
+        let k = logits.shape[1]
+        return (0..<logits.shape[0]).map { i in
+            let row = logits.scalars[(i * k)..<((i + 1) * k)]
+            return row.firstIndex(of: row.max()!)! - i * k
+        }
+    }
+
+    /// The order in which a run sees its training examples: the same for every run with the same
+    /// data, seed, batch size and validation fraction, whatever its initialisation or density
+    /// (so a sparse run and its dense reference train in lockstep).
+    public func batchOrder() -> BatchOrder {
+        BatchOrder(count: train.count, batchSize: config.batchSize, seed: config.seed)
+    }
+
+    /// The images of a training batch (what `run` trains on for `indices` from `batchOrder()`).
+    public func trainingBatch(_ indices: [Int]) -> (images: Tensor, labels: [Int]) { train.batch(indices) }
+
+    /// A digest (FNV-1a, 64 bits, hex) of the run's data order: every index `batchOrder()` gives over
+    /// `totalIterations`, and the bytes of the first batch's images and labels. Two runs with the
+    /// same digest train on the same bytes in the same order.
+    public func dataOrderDigest() -> String {
+        var digest = DataDigest()
+        var order = batchOrder()
+        let first = trainingBatch(order.next())
+        digest.add(first.images)
+        digest.add(first.labels)
+        order = batchOrder()
+        for _ in 0..<totalIterations { digest.add(order.next()) }
+        return digest.hex
     }
 
     /// Training keeps masks fixed and needs them 0/1 (see `TrainingStep`).
@@ -72,8 +101,10 @@ public struct Trainer {
 
     /// Trains from `initialParameters` with fixed 0/1 `masks`. Every `evaluateEvery` iterations
     /// (and after the last) a record is made and handed to `record` (a run writes it to
-    /// `metrics.jsonl`); `progress` is called after every iteration.
+    /// `metrics.jsonl`); `progress` is called after every iteration. `observe` sees the (masked)
+    /// parameters at every record, just before `record` is called.
     public func run(parameters initialParameters: [LayerParameters], masks: [Tensor],
+                    observe: (_ iteration: Int, _ parameters: [LayerParameters]) throws -> Void = { _, _ in },
                     record recorded: (TrainRecord) throws -> Void = { _ in },
                     progress: (Progress) -> Void = { _ in }) throws -> Result {
         try Self.checkMasks(masks)
@@ -82,13 +113,14 @@ public struct Trainer {
         }
         var step = TrainingStep(model: model, weightDecay: config.weightDecay, optimizer: config.optimizer,
                                 learningRate: config.learningRate, momentum: config.momentum)
-        var order = BatchOrder(count: train.count, batchSize: config.batchSize, seed: config.seed)
+        var order = batchOrder()
         let total = totalIterations
         let classes = model.outputCount
         let hasDropout = model.spec.layers.contains { if case .dropout = $0 { return true }; return false }
         var lossSum = 0.0, lossCount = 0
         var last: TrainRecord? = nil
         func record(_ t: Int, final: Bool) throws {
+            try observe(t, params)
             let limit = final ? nil : config.evaluationSubset
             let r = TrainRecord(iteration: t, epoch: Double(t) / Double(max(order.batchesPerEpoch, 1)),
                                 loss: lossCount > 0 ? lossSum / Double(lossCount) : .nan,
