@@ -23,6 +23,8 @@ public struct TransferConfig: Codable, Sendable, Equatable {
     public var prune: PruningScope = .layerwise
     public var initialMask: InitialMask = .magnitude
     public var kernelScope: KernelScope = .effective
+    /// What happens to masked-out weights in a step (the original's `momentum` by default).
+    public var prunedUpdates: PrunedUpdates = .momentum
     /// Fraction of the training set held out; the probe is its first `batchSize` inputs. The split
     /// is the same for every seed (`validationSplitSeed`), as the original's one fixed split.
     public var validationFraction: Double = 0.002
