@@ -6,13 +6,11 @@
 package enum OptimizerKernels {
     /// Adam in place: g' = g + decay·x, m ← β₁m + (1−β₁)g', v ← β₂v + (1−β₂)g'²,
     /// x ← x − a·m / (s·√v + ε), where the caller folds the bias corrections into a = η/(1−β₁ᵗ)
-    /// and s = 1/√(1−β₂ᵗ). Returns Σx² before the update.
+    /// and s = 1/√(1−β₂ᵗ) (`AdamStep`). Returns Σx² before the update.
     @inlinable @discardableResult
     package static func adam(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count n: Int,
-                            beta1: Float, beta2: Float, stepScale a: Float, rootScale s: Float, epsilon: Float,
-                            decay: Float = 0) -> Float {
-        let c = AdamConstants(beta1: beta1, beta2: beta2, stepScale: a, rootScale: s, epsilon: epsilon, decay: decay)
+                            _ c: AdamStep) -> Float {
         // Eight lanes at a time through SIMD types (the scalar square root does not vectorise:
         // it keeps a libm call for negative inputs); the tail element by element, same formula.
         typealias V = SIMD8<Float>
@@ -37,10 +35,7 @@ package enum OptimizerKernels {
     @inlinable @discardableResult
     package static func adam(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                            keep: UnsafePointer<Float>, count n: Int,
-                            beta1: Float, beta2: Float, stepScale a: Float, rootScale s: Float, epsilon: Float,
-                            decay: Float = 0) -> Float {
-        let c = AdamConstants(beta1: beta1, beta2: beta2, stepScale: a, rootScale: s, epsilon: epsilon, decay: decay)
+                            keep: UnsafePointer<Float>, count n: Int, _ c: AdamStep) -> Float {
         typealias V = SIMD8<Float>
         return sweep(count: n, { i in
             let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
@@ -59,14 +54,15 @@ package enum OptimizerKernels {
         })
     }
 
-    /// Adam's scalars and its one-element (or eight-lane) step, shared by both `adam` kernels.
-    @usableFromInline
-    struct AdamConstants {
+    /// Adam's scalars for one step of one tensor, and its one-element (or eight-lane) update,
+    /// shared by both `adam` kernels.
+    package struct AdamStep: Sendable {
         @usableFromInline let beta1: Float, beta2: Float, stepScale: Float, rootScale: Float, epsilon: Float
         @usableFromInline let decay: Float
 
-        @inlinable @inline(__always)
-        init(beta1: Float, beta2: Float, stepScale: Float, rootScale: Float, epsilon: Float, decay: Float) {
+        /// a = `stepScale`, s = `rootScale`; decay = 2λ of an L2 penalty (0: none).
+        @inlinable
+        package init(beta1: Float, beta2: Float, stepScale: Float, rootScale: Float, epsilon: Float, decay: Float = 0) {
             self.beta1 = beta1; self.beta2 = beta2; self.stepScale = stepScale; self.rootScale = rootScale
             self.epsilon = epsilon; self.decay = decay
         }

@@ -40,23 +40,21 @@ public struct Adam: Sendable, Codable, Equatable {
         let stepScale = learningRate / c1, rootScale = 1 / c2.squareRoot()
         let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon)
         return OptimizerPass.run("Adam", &parameters, gradients: gradients, penalties: penalties) { t, x, g, decay in
-            m[t].withUnsafeMutableBufferPointer { mt in
+            let c = OptimizerKernels.AdamStep(beta1: beta1, beta2: beta2, stepScale: stepScale, rootScale: rootScale,
+                                              epsilon: epsilon, decay: decay)
+            return m[t].withUnsafeMutableBufferPointer { mt in
                 v[t].withUnsafeMutableBufferPointer { vt in
+                    let (m, v) = (mt.baseAddress!, vt.baseAddress!)
                     guard let mask = frozen?[t] else {
                         return OptimizerPass.chunks(count: mt.count) { i, n in
-                            OptimizerKernels.adam(x + i, gradients: g + i, m: mt.baseAddress! + i,
-                                                  v: vt.baseAddress! + i, count: n, beta1: beta1, beta2: beta2,
-                                                  stepScale: stepScale, rootScale: rootScale, epsilon: epsilon,
-                                                  decay: decay)
+                            OptimizerKernels.adam(x + i, gradients: g + i, m: m + i, v: v + i, count: n, c)
                         }
                     }
                     precondition(mask.count == mt.count, "Adam: mask of \(mask.count) for \(mt.count) elements")
                     return mask.scalars.withUnsafeBufferPointer { keep in
                         OptimizerPass.chunks(count: mt.count) { i, n in
-                            OptimizerKernels.adam(x + i, gradients: g + i, m: mt.baseAddress! + i,
-                                                  v: vt.baseAddress! + i, keep: keep.baseAddress! + i, count: n,
-                                                  beta1: beta1, beta2: beta2, stepScale: stepScale,
-                                                  rootScale: rootScale, epsilon: epsilon, decay: decay)
+                            OptimizerKernels.adam(x + i, gradients: g + i, m: m + i, v: v + i,
+                                                  keep: keep.baseAddress! + i, count: n, c)
                         }
                     }
                 }
