@@ -128,6 +128,25 @@ struct TransferRunTests {
         try out.write(to: url)
     }
 
+    /// A checkpoint written before a setting existed (here `pruned_updates`) resumes with the
+    /// setting's default, to the same files as an uninterrupted run.
+    @Test func checkpointWithoutANewerSettingResumes() throws {
+        let a = Self.temporaryDirectory(), b = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        let data = Self.dataset()
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(a)).run() == .finished)
+        _ = try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(stopAfter: 13)
+        var old = try JSONSerialization.jsonObject(with: RunJSON.encoder.encode(Self.config())) as! [String: Any]
+        #expect(old.removeValue(forKey: "pruned_updates") != nil)
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: old), as: UTF8.self)
+        try Self.editMetadata(b.appendingPathComponent("checkpoint.safetensors"), "config", text)
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(resume: true)
+                == .finished)
+        for f in Self.outputs {
+            #expect(try Data(contentsOf: a.appendingPathComponent(f)) == Data(contentsOf: b.appendingPathComponent(f)))
+        }
+    }
+
     /// A hand-edited checkpoint is refused with a one-line error naming it; nothing is written.
     @Test func checkpointFieldsAreCheckedAgainstTheRun() throws {
         let data = Self.dataset()
