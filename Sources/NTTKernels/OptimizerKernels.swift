@@ -6,35 +6,84 @@
 package enum OptimizerKernels {
     /// Adam in place: g' = g + decay·x, m ← β₁m + (1−β₁)g', v ← β₂v + (1−β₂)g'²,
     /// x ← x − a·m / (s·√v + ε), where the caller folds the bias corrections into a = η/(1−β₁ᵗ)
-    /// and s = 1/√(1−β₂ᵗ). Returns Σx² before the update.
+    /// and s = 1/√(1−β₂ᵗ) (`AdamStep`). Returns Σx² before the update.
     @inlinable @discardableResult
     package static func adam(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
                             m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count n: Int,
-                            beta1: Float, beta2: Float, stepScale a: Float, rootScale s: Float, epsilon: Float,
-                            decay: Float = 0) -> Float {
-        let (c1, c2) = (1 - beta1, 1 - beta2)
-        // Eight lanes at a time through SIMD types (the scalar square root does not vectorise:
-        // it keeps a libm call for negative inputs); the tail element by element, same formula.
+                            _ c: AdamStep) -> Float {
+        // Eight lanes at a time through SIMD types; the tail element by element, same formula.
         typealias V = SIMD8<Float>
         return sweep(count: n, { i in
             let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
-            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) + decay * xi
-            let mi = beta1 * UnsafeRawPointer(m + i).loadUnaligned(as: V.self) + c1 * gi
-            let vi = beta2 * UnsafeRawPointer(v + i).loadUnaligned(as: V.self) + c2 * (gi * gi)
+            let (xn, mi, vi) = c.step(xi, UnsafeRawPointer(g + i).loadUnaligned(as: V.self),
+                                      UnsafeRawPointer(m + i).loadUnaligned(as: V.self),
+                                      UnsafeRawPointer(v + i).loadUnaligned(as: V.self))
             UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
-            UnsafeMutableRawPointer(x + i).storeBytes(of: xi - a * mi / (s * vi.laneSquareRoot + epsilon), as: V.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: xn, as: V.self)
             return xi * xi
         }, { i in
             let xi = x[i]
-            let gi = g[i] + decay * xi
-            let mi = beta1 * m[i] + c1 * gi
-            let vi = beta2 * v[i] + c2 * (gi * gi)
-            m[i] = mi
-            v[i] = vi
-            x[i] = xi - a * mi / (s * vi.squareRoot() + epsilon)
+            (x[i], m[i], v[i]) = c.step(xi, g[i], m[i], v[i])
             return xi * xi
         })
+    }
+
+    /// `adam` where `keep` is 1; where it is 0 the element and its moments stay as they are
+    /// (their bits unchanged). Returns Σx² of every element before the update.
+    @inlinable @discardableResult
+    package static func adam(_ x: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
+                            m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                            keep: UnsafePointer<Float>, count n: Int, _ c: AdamStep) -> Float {
+        typealias V = SIMD8<Float>
+        return sweep(count: n, { i in
+            let xi = UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            let mo = UnsafeRawPointer(m + i).loadUnaligned(as: V.self)
+            let vo = UnsafeRawPointer(v + i).loadUnaligned(as: V.self)
+            let (xn, mi, vi) = c.step(xi, UnsafeRawPointer(g + i).loadUnaligned(as: V.self), mo, vo)
+            let frozen = UnsafeRawPointer(keep + i).loadUnaligned(as: V.self) .== 0
+            UnsafeMutableRawPointer(m + i).storeBytes(of: mi.replacing(with: mo, where: frozen), as: V.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: vi.replacing(with: vo, where: frozen), as: V.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: xn.replacing(with: xi, where: frozen), as: V.self)
+            return xi * xi
+        }, { i in
+            let xi = x[i]
+            if keep[i] != 0 { (x[i], m[i], v[i]) = c.step(xi, g[i], m[i], v[i]) }
+            return xi * xi
+        })
+    }
+
+    /// Adam's scalars for one step of one tensor, and its one-element (or eight-lane) update,
+    /// shared by both `adam` kernels.
+    package struct AdamStep: Sendable {
+        @usableFromInline let beta1: Float, beta2: Float, stepScale: Float, rootScale: Float, epsilon: Float
+        @usableFromInline let decay: Float
+
+        /// a = `stepScale`, s = `rootScale`; decay = 2λ of an L2 penalty (0: none).
+        @inlinable
+        package init(beta1: Float, beta2: Float, stepScale: Float, rootScale: Float, epsilon: Float, decay: Float = 0) {
+            self.beta1 = beta1; self.beta2 = beta2; self.stepScale = stepScale; self.rootScale = rootScale
+            self.epsilon = epsilon; self.decay = decay
+        }
+
+        /// (x', m', v') from x, g, m, v: g' = g + decay·x, m' = β₁m + (1−β₁)g', v' = β₂v + (1−β₂)g'²,
+        /// x' = x − a·m' / (s·√v' + ε).
+        @inlinable @inline(__always)
+        func step(_ x: SIMD8<Float>, _ g: SIMD8<Float>, _ m: SIMD8<Float>,
+                  _ v: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+            let gi = g + decay * x
+            let mi = beta1 * m + (1 - beta1) * gi
+            let vi = beta2 * v + (1 - beta2) * (gi * gi)
+            return (x - stepScale * mi / (rootScale * vi.laneSquareRoot + epsilon), mi, vi)
+        }
+
+        @inlinable @inline(__always)
+        func step(_ x: Float, _ g: Float, _ m: Float, _ v: Float) -> (Float, Float, Float) {
+            let gi = g + decay * x
+            let mi = beta1 * m + (1 - beta1) * gi
+            let vi = beta2 * v + (1 - beta2) * (gi * gi)
+            return (x - stepScale * mi / (rootScale * vi.squareRoot() + epsilon), mi, vi)
+        }
     }
 
     /// SGD with momentum in place: g' = g + decay·x, u ← μu + g', x ← x − ηu. Returns Σx² before

@@ -32,6 +32,7 @@ struct ExperimentCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Seeds (default: 0 1 2).") var seeds: [UInt64] = []
     @Option(help: "Pruning scope: native (each method's own), layerwise or global (default: native).")
     var prune: PruningScopeChoice?
+    @Option(help: ArgumentHelp(NtkSapOptions.help)) var ntkSapResamples: Int?
     @Option(help: "Transfer epochs (default: 20).") var transferEpochs: Int?
     @Option(help: "Transfer iterations (overrides --transfer-epochs).") var transferIterations: Int?
     @Option(help: "Training epochs (default: 50).") var trainEpochs: Int?
@@ -44,8 +45,8 @@ struct ExperimentCommand: ParsableCommand {
 
     var gridFlagsGiven: Bool {
         !models.isEmpty || !datasets.isEmpty || dataDir != nil || !densities.isEmpty || !initializations.isEmpty
-            || !seeds.isEmpty || prune != nil || transferEpochs != nil || transferIterations != nil
-            || trainEpochs != nil || trainIterations != nil || evaluateEvery != nil
+            || !seeds.isEmpty || prune != nil || ntkSapResamples != nil || transferEpochs != nil
+            || transferIterations != nil || trainEpochs != nil || trainIterations != nil || evaluateEvery != nil
     }
 
     /// The grid from --config or the flags (defaults for what is not given); nil to continue the stored one.
@@ -67,6 +68,7 @@ struct ExperimentCommand: ParsableCommand {
         }
         if !seeds.isEmpty { c.seeds = seeds }
         if let prune { c.prune = prune }
+        if let ntkSapResamples { c.ntkSapResamples = ntkSapResamples }
         if let transferEpochs { c.transferEpochs = transferEpochs }
         c.transferIterations = transferIterations
         if let trainEpochs { c.trainEpochs = trainEpochs }

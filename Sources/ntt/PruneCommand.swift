@@ -12,11 +12,13 @@ struct PruneCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @Option(help: "Method: \(PruningMethod.names).") var method: String
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var ntkSap: NtkSapOptions
 
     func run() throws {
         var c = PruneConfig(method: try PruningMethod.parse(method, flag: "--method"))
         c.model = network.model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
         c.density = network.density; c.seed = network.seed; c.prune = network.prune
+        c.ntkSapResamples = ntkSap.ntkSapResamples
         let run = try PruneRun(config: c)
         let dataset = try data.load()
         let folder = try output.create()

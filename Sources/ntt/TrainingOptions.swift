@@ -5,6 +5,7 @@ import NTTRuns
 /// The supervised settings as flags (one place that turns flags into a `TrainConfig`).
 struct TrainingOptions: ParsableArguments {
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var ntkSap: NtkSapOptions
     @Option(help: "Epochs.") var epochs = 50
     @Option(help: "Iterations (overrides --epochs).") var iterations: Int?
     @Option(help: "Batch size.") var batchSize = 64
@@ -19,6 +20,7 @@ struct TrainingOptions: ParsableArguments {
         var c = TrainConfig()
         c.model = network.model; c.dataset = data.dataset; c.dataDirectory = data.dataDir
         c.density = network.density; c.seed = network.seed; c.prune = network.prune
+        c.ntkSapResamples = ntkSap.ntkSapResamples
         c.epochs = epochs; c.iterations = iterations; c.batchSize = batchSize; c.optimizer = optimizer
         c.learningRate = learningRate; c.momentum = momentum; c.weightDecay = weightDecay
         c.schedule = schedule; c.evaluateEvery = evaluateEvery

@@ -50,4 +50,5 @@ struct TransferCommand: ParsableCommand {
 
 extension PruningScopeChoice: ExpressibleByArgument {}
 extension KernelScope: ExpressibleByArgument {}
+extension PrunedUpdates: ExpressibleByArgument {}
 extension TransferConfig.InitialMask: ExpressibleByArgument {}

@@ -18,6 +18,8 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Initial mask: magnitude or logit-snip.") var initMask: TransferConfig.InitialMask = .magnitude
     @Option(help: "NTK scope: effective (w⊙m, as the original) or surviving (unpruned weights only).")
     var kernelScope: KernelScope = .effective
+    @Option(help: ArgumentHelp("What a step does to pruned (masked-out) weights.", discussion: PrunedUpdates.help))
+    var prunedUpdates: PrunedUpdates = .momentum
 
     func config(data: DataOptions) -> TransferConfig {
         var c = TransferConfig()
@@ -26,6 +28,7 @@ struct TransferOptions: ParsableArguments {
         c.batchSize = batchSize; c.learningRate = learningRate; c.optimizer = optimizer; c.lambdaKernel = lambdaKernel
         c.lambdaL2 = lambdaL2; c.maskUpdateEvery = maskUpdateEvery; c.recordEvery = recordEvery
         c.prune = network.prune.scope(for: nil); c.initialMask = initMask; c.kernelScope = kernelScope
+        c.prunedUpdates = prunedUpdates
         return c
     }
 }

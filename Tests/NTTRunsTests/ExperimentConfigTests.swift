@@ -81,10 +81,11 @@ struct ExperimentGridTests {
 
     @Test func configFileTakesDefaultsForMissingKeys() throws {
         let path = try write(#"{"densities": [0.05], "seeds": [7], "train_iterations": 30,"#
-                             + #" "data_directories": {"mnist": "/data/mnist"}}"#)
+                             + #" "data_directories": {"mnist": "/data/mnist"}, "ntk_sap_resamples": 5}"#)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let c = try ExperimentConfig.load(path)
         #expect(c.densities == [0.05] && c.seeds == [7] && c.trainIterations == 30 && c.models == ["lenet-300-100"])
+        #expect(c.ntkSapResamples == 5 && ExperimentConfig().ntkSapResamples == NtkSapPruner.defaultResamples)
         #expect(c.dataDirectory(for: "mnist") == "/data/mnist" && c.dataDirectory(for: "kmnist") == nil)
         // What is written back reads the same.
         let copy = try write(String(decoding: try RunJSON.encoder.encode(c), as: UTF8.self))
@@ -100,6 +101,7 @@ struct ExperimentGridTests {
             (#"{"initializations": ["ntt", "lottery"]}"#, "unknown initialisation 'lottery'"),
             (#"{"datasets": ["imagenet"]}"#, "unknown dataset 'imagenet'"),
             (#"{"seeds": [1, 1]}"#, "must not repeat"),
+            (#"{"ntk_sap_resamples": 0}"#, "--ntk-sap-resamples must be a positive count, got 0"),
             (#"[1, 2]"#, "not a JSON object"),
         ]
         for (text, message) in cases {

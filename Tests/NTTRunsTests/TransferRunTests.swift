@@ -76,17 +76,22 @@ struct TransferRunTests {
                 <= 1e-6 * max(1, records.last!.ntkDistance))
     }
 
-    @Test func interruptedAndResumedRunEqualsUninterrupted() throws {
+    /// For every `--pruned-updates` mode (masks re-chosen at 10 and 20, the stop at 13 between).
+    @Test(arguments: PrunedUpdates.allCases)
+    func interruptedAndResumedRunEqualsUninterrupted(mode: PrunedUpdates) throws {
         let a = Self.temporaryDirectory(), b = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
         let data = Self.dataset()
-        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(a)).run() == .finished)
-        let outcome = try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(stopAfter: 13)
+        var c = Self.config()
+        c.prunedUpdates = mode
+        #expect(try TransferRun(config: c, dataset: data, folder: RunFolder(a)).run() == .finished)
+        let outcome = try TransferRun(config: c, dataset: data, folder: RunFolder(b)).run(stopAfter: 13)
         #expect(outcome == .interrupted(atIteration: 13))
         #expect(FileManager.default.fileExists(atPath: b.appendingPathComponent("checkpoint.safetensors").path))
         #expect(!FileManager.default.fileExists(atPath: b.appendingPathComponent("student.safetensors").path))
-        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(resume: true)
-                == .finished)
+        #expect(try TransferRun(config: c, dataset: data, folder: RunFolder(b)).run(resume: true) == .finished)
+        let config = try String(contentsOf: a.appendingPathComponent("config.json"), encoding: .utf8)
+        #expect(config.contains("\"pruned_updates\" : \"\(mode.rawValue)\""))
         for f in Self.outputs {
             let x = try Data(contentsOf: a.appendingPathComponent(f))
             let y = try Data(contentsOf: b.appendingPathComponent(f))
@@ -121,6 +126,25 @@ struct TransferRunTests {
         out.append(json)
         out.append(bytes.subdata(in: (8 + length)..<bytes.count))
         try out.write(to: url)
+    }
+
+    /// A checkpoint written before a setting existed (here `pruned_updates`) resumes with the
+    /// setting's default, to the same files as an uninterrupted run.
+    @Test func checkpointWithoutANewerSettingResumes() throws {
+        let a = Self.temporaryDirectory(), b = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        let data = Self.dataset()
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(a)).run() == .finished)
+        _ = try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(stopAfter: 13)
+        var old = try JSONSerialization.jsonObject(with: RunJSON.encoder.encode(Self.config())) as! [String: Any]
+        #expect(old.removeValue(forKey: "pruned_updates") != nil)
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: old), as: UTF8.self)
+        try Self.editMetadata(b.appendingPathComponent("checkpoint.safetensors"), "config", text)
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(b)).run(resume: true)
+                == .finished)
+        for f in Self.outputs {
+            #expect(try Data(contentsOf: a.appendingPathComponent(f)) == Data(contentsOf: b.appendingPathComponent(f)))
+        }
     }
 
     /// A hand-edited checkpoint is refused with a one-line error naming it; nothing is written.

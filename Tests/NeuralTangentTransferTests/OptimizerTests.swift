@@ -33,6 +33,38 @@ struct OptimizerTests {
         #expect(zero[0].scalars.allSatisfy { $0 == 0 })
     }
 
+    /// With `frozen` masks, entries where the mask is 0 keep their value and both moments bit for
+    /// bit; the others (and a tensor without a mask) follow plain Adam bit for bit.
+    @Test func adamLeavesFrozenEntriesAndTheirMomentsUntouched() {
+        let keep = Tensor(shape: [11], scalars: [1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1])  // zeros in lanes and tail
+        var frozen = [Tensor(shape: [11], scalars: (0..<11).map { Float($0) * 0.1 - 0.3 }),
+                      Tensor(shape: [3], scalars: [1, 2, 3])]
+        var plain = frozen
+        var a = Adam(learningRate: 1e-2), b = Adam(learningRate: 1e-2)
+        for step in 1...6 {
+            let g = [Tensor(shape: [11], scalars: Self.gradients[step % 2].map(Float.init)),
+                     Tensor(shape: [3], scalars: [0.5, -1, 2])]
+            let before = (x: frozen[0].scalars, m: a.m.first, v: a.v.first)
+            a.update(&frozen, gradients: g, frozen: step <= 2 ? nil : [keep, nil])  // moments first become non-zero
+            b.update(&plain, gradients: g)
+            for i in 0..<11 {
+                if step > 2 && keep.scalars[i] == 0 {
+                    #expect(frozen[0].scalars[i].bitPattern == before.x[i].bitPattern, "step \(step) entry \(i)")
+                    #expect(a.m[0][i].bitPattern == before.m![i].bitPattern && a.m[0][i] != 0)
+                    #expect(a.v[0][i].bitPattern == before.v![i].bitPattern)
+                } else if step <= 2 {
+                    #expect(frozen[0].scalars[i].bitPattern == plain[0].scalars[i].bitPattern)
+                }
+            }
+            #expect(frozen[1].scalars.map(\.bitPattern) == plain[1].scalars.map(\.bitPattern))
+        }
+        // A kept entry whose history is that of plain Adam (it was never frozen) stays equal to it.
+        for i in 0..<11 where keep.scalars[i] == 1 {
+            #expect(frozen[0].scalars[i].bitPattern == plain[0].scalars[i].bitPattern, "entry \(i)")
+            #expect(a.m[0][i].bitPattern == b.m[0][i].bitPattern && a.v[0][i].bitPattern == b.v[0][i].bitPattern)
+        }
+    }
+
     @Test func momentumSGDMatchesTheReferenceFormula() {
         var x = [Tensor(shape: [11], scalars: [Float](repeating: 1, count: 11))]
         var sgd = MomentumSGD(learningRate: 0.1, momentum: 0.9)

@@ -80,6 +80,7 @@ public struct CellRunner {
             var t = TrainConfig()
             t.model = cell.model; t.dataset = cell.dataset; t.dataDirectory = dataDirectory
             t.density = cell.density; t.seed = cell.seed; t.prune = grid.prune
+            t.ntkSapResamples = grid.ntkSapResamples
             t.epochs = grid.trainEpochs; t.iterations = grid.trainIterations; t.evaluateEvery = grid.evaluateEvery
             // Sparse cells compare their outputs with the dense cell of their seed, trained in lockstep.
             var reference: String? = nil

@@ -15,6 +15,8 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     /// Scope of the baselines' masks (each method's own by default); transfers prune layer-wise
     /// unless `global` is asked for.
     public var prune: PruningScopeChoice = .native
+    /// `ntk-sap`'s fresh draws of θ per round (the reference's `--ntksap_R`).
+    public var ntkSapResamples: Int = NtkSapPruner.defaultResamples
     public var transferEpochs: Int = 20
     public var transferIterations: Int? = nil
     public var trainEpochs: Int = 50
@@ -25,7 +27,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
 
     /// The keys of `experiment.json` (snake case), for rejecting misspelt keys in user files.
     public static let keys: Set<String> = [
-        "models", "datasets", "data_directories", "densities", "initializations", "seeds", "prune",
+        "models", "datasets", "data_directories", "densities", "initializations", "seeds", "prune", "ntk_sap_resamples",
         "transfer_epochs", "transfer_iterations", "train_epochs", "train_iterations", "evaluate_every",
     ]
 
@@ -65,6 +67,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
             ?? d.initializations
         seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? d.seeds
         prune = try c.decodeIfPresent(PruningScopeChoice.self, forKey: .prune) ?? d.prune
+        ntkSapResamples = try c.decodeIfPresent(Int.self, forKey: .ntkSapResamples) ?? d.ntkSapResamples
         transferEpochs = try c.decodeIfPresent(Int.self, forKey: .transferEpochs) ?? d.transferEpochs
         transferIterations = try c.decodeIfPresent(Int.self, forKey: .transferIterations)
         trainEpochs = try c.decodeIfPresent(Int.self, forKey: .trainEpochs) ?? d.trainEpochs
@@ -91,6 +94,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         guard transferEpochs > 0, trainEpochs > 0 else {
             throw NTTError("--transfer-epochs and --train-epochs must be positive")
         }
+        try NtkSapPruner.checkResamples(ntkSapResamples)
         if let n = transferIterations, n <= 0 { throw NTTError("--transfer-iterations must be positive, got \(n)") }
         if let n = trainIterations, n <= 0 { throw NTTError("--train-iterations must be positive, got \(n)") }
         guard evaluateEvery > 0 else { throw NTTError("--evaluate-every must be positive, got \(evaluateEvery)") }

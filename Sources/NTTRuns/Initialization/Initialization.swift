@@ -54,14 +54,15 @@ public enum Initialization: Sendable, Equatable, Codable, CustomStringConvertibl
     }
 
     /// Parameters and masks for `model`: drawn and pruned (from `seed`, to `density` in
-    /// `scope`; `batch` is asked for only by data-dependent methods), or loaded and checked
-    /// against the model.
+    /// `scope`; `batch` is asked for only by data-dependent methods; `ntkSapResamples` as
+    /// `PruningMethod.initialize`), or loaded and checked against the model.
     public func resolve(model: Model, density: Double, scope: PruningScope, seed: UInt64,
+                        ntkSapResamples: Int = NtkSapPruner.defaultResamples,
                         batch: () -> (images: Tensor, labels: [Int])) throws -> SparseInitialization {
         switch self {
         case .pruning(let method):
             return try method.initialize(model: model, density: density, scope: scope, seed: seed,
-                                         batch: method.needsInputs ? batch() : nil)
+                                         batch: method.needsInputs ? batch() : nil, ntkSapResamples: ntkSapResamples)
         case .transferRun(let path), .checkpoint(let path):
             let file = Self.checkpointFile(path)
             guard FileManager.default.fileExists(atPath: file) else {

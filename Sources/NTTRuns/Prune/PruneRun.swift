@@ -20,7 +20,9 @@ public struct PruneRun {
                                  what: "pruning \(model.spec) with \(c.method.rawValue)", lower: "the model's size")
         let scope = c.prune.scope(for: c.method)
         let sparse = try Initialization.pruning(c.method).resolve(model: model, density: c.density, scope: scope,
-                                                                  seed: c.seed) { dataset.pruningBatch(for: model) }
+                                                                  seed: c.seed, ntkSapResamples: c.ntkSapResamples) {
+            dataset.pruningBatch(for: model)
+        }
         let weights = model.parameterShapes.map { $0.weight.reduce(1, *) }
         let metadata = ["model": model.spec.description, "method": c.method.rawValue, "density": String(c.density),
                         "scope": scope.rawValue, "seed": String(c.seed), "tool": "ntt \(NTTVersion.current)"]

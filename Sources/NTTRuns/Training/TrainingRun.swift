@@ -39,7 +39,8 @@ public struct TrainingRun {
                                  lower: "--batch-size or the model's size")
         let trainer = try Trainer(config: c, model: model, dataset: dataset)
         let scope = c.prune.scope(for: config.initialization.method)
-        let sparse = try config.initialization.resolve(model: model, density: c.density, scope: scope, seed: c.seed) {
+        let sparse = try config.initialization.resolve(model: model, density: c.density, scope: scope, seed: c.seed,
+                                                       ntkSapResamples: c.ntkSapResamples) {
             dataset.pruningBatch(for: model)
         }
         try Trainer.checkMasks(sparse.masks)

@@ -156,15 +156,21 @@ public struct TransferRun {
             let x1 = x.slice(rows: 0..<half), x2 = x.slice(rows: half..<config.batchSize)
             let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
             let (terms, grads) = loss.valueAndGradient(model: model, parameters: state.parameters, masks: state.masks,
-                                                       x1: x1, x2: x2, targets: targets)
+                                                       x1: x1, x2: x2, targets: targets,
+                                                       straightThrough: config.prunedUpdates == .dense)
             guard terms.total.scalar.isFinite else {
                 throw NTTError("the transfer loss became \(terms.total.scalar) at iteration \(state.iteration + 1); "
                                + "try a smaller --lr")
             }
             var tensors = state.weights + state.biases
             switch config.optimizer {
-            case .adam: state.adam.update(&tensors, gradients: grads.flattened)
-            case .sgd: state.sgd.update(&tensors, gradients: grads.flattened)
+            case .adam:
+                // `frozen`: the masks hold pruned weights and their moments still; biases are never masked.
+                let frozen = config.prunedUpdates == .frozen ? state.masks + state.biases.map { _ in nil } : nil
+                state.adam.update(&tensors, gradients: grads.flattened, frozen: frozen)
+            case .sgd:
+                // Momentum 0: a pruned weight's zero gradient (`momentum`, `frozen`) leaves it as it is.
+                state.sgd.update(&tensors, gradients: grads.flattened)
             }
             let layers = state.weights.count
             state.weights = Array(tensors[0..<layers])

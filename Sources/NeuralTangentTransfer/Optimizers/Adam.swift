@@ -20,10 +20,16 @@ public struct Adam: Sendable, Codable, Equatable {
 
     /// Applies one update to `parameters` in place, given gradients of the same shapes.
     ///
-    /// - Parameter penalties: optional λₜ per tensor: the gradient of Σₜ λₜ‖θₜ‖² is added in the
-    ///   same pass (2λₜθₜ). Returns that penalty's value before the update (0 without penalties).
+    /// - Parameters:
+    ///   - penalties: optional λₜ per tensor: the gradient of Σₜ λₜ‖θₜ‖² is added in the same
+    ///     pass (2λₜθₜ). Returns that penalty's value before the update (0 without penalties).
+    ///   - frozen: optional 0/1 masks per tensor (nil: none): where a mask is 0 the element and
+    ///     its moments are left exactly as they are (a transfer's `PrunedUpdates.frozen`).
     @discardableResult
-    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor], penalties: [Float]? = nil) -> Float {
+    public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor], penalties: [Float]? = nil,
+                                frozen: [Tensor?]? = nil) -> Float {
+        precondition(frozen == nil || frozen!.count == parameters.count,
+                     "Adam: \(frozen?.count ?? 0) masks for \(parameters.count) parameters")
         if m.isEmpty {
             m = parameters.map { [Float](repeating: 0, count: $0.count) }
             v = m
@@ -34,13 +40,22 @@ public struct Adam: Sendable, Codable, Equatable {
         let stepScale = learningRate / c1, rootScale = 1 / c2.squareRoot()
         let (beta1, beta2, epsilon) = (self.beta1, self.beta2, self.epsilon)
         return OptimizerPass.run("Adam", &parameters, gradients: gradients, penalties: penalties) { t, x, g, decay in
-            m[t].withUnsafeMutableBufferPointer { mt in
-                v[t].withUnsafeMutableBufferPointer { vt in
-                    OptimizerPass.chunks(count: mt.count) { i, n in
-                        OptimizerKernels.adam(x + i, gradients: g + i, m: mt.baseAddress! + i, v: vt.baseAddress! + i,
-                                              count: n,
-                                              beta1: beta1, beta2: beta2, stepScale: stepScale, rootScale: rootScale,
+            let c = OptimizerKernels.AdamStep(beta1: beta1, beta2: beta2, stepScale: stepScale, rootScale: rootScale,
                                               epsilon: epsilon, decay: decay)
+            return m[t].withUnsafeMutableBufferPointer { mt in
+                v[t].withUnsafeMutableBufferPointer { vt in
+                    let (m, v) = (mt.baseAddress!, vt.baseAddress!)
+                    guard let mask = frozen?[t] else {
+                        return OptimizerPass.chunks(count: mt.count) { i, n in
+                            OptimizerKernels.adam(x + i, gradients: g + i, m: m + i, v: v + i, count: n, c)
+                        }
+                    }
+                    precondition(mask.count == mt.count, "Adam: mask of \(mask.count) for \(mt.count) elements")
+                    return mask.scalars.withUnsafeBufferPointer { keep in
+                        OptimizerPass.chunks(count: mt.count) { i, n in
+                            OptimizerKernels.adam(x + i, gradients: g + i, m: m + i, v: v + i,
+                                                  keep: keep.baseAddress! + i, count: n, c)
+                        }
                     }
                 }
             }

@@ -24,11 +24,15 @@ public enum PruningMethod: String, CaseIterable, Sendable, Codable {
 
     /// Fresh parameters (seed) pruned to `density`.
     ///
-    /// - Parameter batch: training examples for data-dependent methods (SPEC: 100 for SNIP-like
-    ///   scores); labels are needed by `snip` and `grasp` only.
+    /// - Parameters:
+    ///   - batch: training examples for data-dependent methods (SPEC: 100 for SNIP-like scores);
+    ///     labels are needed by `snip` and `grasp` only.
+    ///   - ntkSapResamples: `ntk-sap`'s fresh draws of θ per round (`NtkSapPruner`).
     public func initialize(model: Model, density: Double, scope: PruningScope, seed: UInt64,
-                           batch: (images: Tensor, labels: [Int])?) throws -> SparseInitialization {
+                           batch: (images: Tensor, labels: [Int])?,
+                           ntkSapResamples: Int = NtkSapPruner.defaultResamples) throws -> SparseInitialization {
         guard density > 0 && density <= 1 else { throw NTTError("--density must be in (0, 1], got \(density)") }
+        try NtkSapPruner.checkResamples(ntkSapResamples)
         let params = model.initialize(seed: seed)
         if needsInputs && batch == nil { throw NTTError("method \(rawValue) needs training examples") }
         let weights = params.map(\.weight)
@@ -54,7 +58,8 @@ public enum PruningMethod: String, CaseIterable, Sendable, Codable {
         case .synflow:
             masks = SynFlowPruner.masks(model: model, parameters: params, density: density, scope: scope)
         case .ntkSap:
-            masks = NtkSapPruner.masks(model: model, density: density, scope: scope, seed: seed)
+            masks = NtkSapPruner.masks(model: model, density: density, scope: scope, seed: seed,
+                                       resamples: ntkSapResamples)
         }
         let parameters = self == .scaledRandom ? RandomPruner.scaled(params, density: density) : params
         return SparseInitialization(parameters: parameters, masks: masks)

@@ -9,6 +9,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var density: Double = 1
     /// The scope of a pruning method's masks (each method's own by default).
     public var prune: PruningScopeChoice = .native
+    /// `ntk-sap`'s fresh draws of θ per round (the reference's `--ntksap_R`).
+    public var ntkSapResamples: Int = NtkSapPruner.defaultResamples
     public var seed: UInt64 = 0
     public var epochs: Int = 50
     public var iterations: Int? = nil
@@ -34,6 +36,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public func validate() throws(NTTError) {
         guard density > 0 && density <= 1 else { throw NTTError("--density must be in (0, 1], got \(density)") }
         guard epochs > 0 else { throw NTTError("--epochs must be positive, got \(epochs)") }
+        try NtkSapPruner.checkResamples(ntkSapResamples)
         if let iterations, iterations <= 0 { throw NTTError("--iterations must be positive, got \(iterations)") }
         guard batchSize > 0 else { throw NTTError("--batch-size must be positive, got \(batchSize)") }
         guard learningRate > 0 && learningRate.isFinite else {

@@ -23,6 +23,8 @@ public struct TransferConfig: Codable, Sendable, Equatable {
     public var prune: PruningScope = .layerwise
     public var initialMask: InitialMask = .magnitude
     public var kernelScope: KernelScope = .effective
+    /// What happens to masked-out weights in a step (the original's `momentum` by default).
+    public var prunedUpdates: PrunedUpdates = .momentum
     /// Fraction of the training set held out; the probe is its first `batchSize` inputs. The split
     /// is the same for every seed (`validationSplitSeed`), as the original's one fixed split.
     public var validationFraction: Double = 0.002
@@ -38,6 +40,32 @@ public struct TransferConfig: Codable, Sendable, Equatable {
     }
 
     public init() {}
+
+    /// Missing keys take their defaults, so that the config of a run started before a setting
+    /// existed (e.g. `pruned_updates`) still reads, and its checkpoint resumes.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TransferConfig()
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
+        dataset = try c.decodeIfPresent(String.self, forKey: .dataset) ?? d.dataset
+        dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory)
+        density = try c.decodeIfPresent(Double.self, forKey: .density) ?? d.density
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        iterations = try c.decodeIfPresent(Int.self, forKey: .iterations)
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        optimizer = try c.decodeIfPresent(TrainConfig.OptimizerKind.self, forKey: .optimizer) ?? d.optimizer
+        lambdaKernel = try c.decodeIfPresent(Float.self, forKey: .lambdaKernel) ?? d.lambdaKernel
+        lambdaL2 = try c.decodeIfPresent(Float.self, forKey: .lambdaL2)
+        maskUpdateEvery = try c.decodeIfPresent(Int.self, forKey: .maskUpdateEvery) ?? d.maskUpdateEvery
+        prune = try c.decodeIfPresent(PruningScope.self, forKey: .prune) ?? d.prune
+        initialMask = try c.decodeIfPresent(InitialMask.self, forKey: .initialMask) ?? d.initialMask
+        kernelScope = try c.decodeIfPresent(KernelScope.self, forKey: .kernelScope) ?? d.kernelScope
+        prunedUpdates = try c.decodeIfPresent(PrunedUpdates.self, forKey: .prunedUpdates) ?? d.prunedUpdates
+        validationFraction = try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction
+        recordEvery = try c.decodeIfPresent(Int.self, forKey: .recordEvery) ?? d.recordEvery
+    }
 
     /// λ₂ in effect for `model`.
     public func effectiveLambdaL2(for model: Model) -> Float {

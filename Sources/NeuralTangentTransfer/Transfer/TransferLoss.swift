@@ -45,7 +45,14 @@ public struct TransferLoss: Sendable, Codable, Equatable {
     public func evaluate(model: Model, parameters: [LayerParameters], masks: [Tensor],
                          x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
         // w ⊙ m once, for the kernel and the penalty.
-        let weights = Model.effectiveWeights(parameters, masks: masks)
+        evaluate(model: model, effectiveWeights: Model.effectiveWeights(parameters, masks: masks),
+                 parameters: parameters, masks: masks, x1: x1, x2: x2, targets: targets)
+    }
+
+    /// The loss at effective weights `weights` = w ⊙ m; `parameters` give the biases, `masks`
+    /// the surviving kernel scope.
+    func evaluate(model: Model, effectiveWeights weights: [Tensor], parameters: [LayerParameters], masks: [Tensor],
+                  x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
         let student = EmpiricalNTK.compute(model: model, parameters: parameters, masks: masks,
                                            x1: x1, x2: x2, scope: scope, effectiveWeights: weights)
         let outputs = Tensor.concatenate(rows: [student.outputs1, student.outputs2])
@@ -58,12 +65,22 @@ public struct TransferLoss: Sendable, Codable, Equatable {
     }
 
     /// The loss terms and the gradient w.r.t. each layer's raw weight and bias.
+    ///
+    /// - Parameter straightThrough: the weights' gradient is ∂L/∂(w ⊙ m), the effective weights
+    ///   taken as the variables, so pruned entries get the gradient they would have unmasked
+    ///   (`PrunedUpdates.dense`); otherwise ∂L/∂w = m ⊙ ∂L/∂(w ⊙ m), zero where pruned.
     public func valueAndGradient(model: Model, parameters: [LayerParameters], masks: [Tensor],
-                                 x1: Tensor, x2: Tensor, targets: Targets)
+                                 x1: Tensor, x2: Tensor, targets: Targets, straightThrough: Bool = false)
         -> (terms: Terms, gradient: [LayerParameters]) {
-        let (_, terms, grads) = NTTAutodiff.valueAndGradient(at: parameters.flattened, ofValueAndAux: { v in
-            let t = evaluate(model: model, parameters: [LayerParameters](unflattening: v), masks: masks,
-                             x1: x1, x2: x2, targets: targets)
+        let start = !straightThrough ? parameters
+            : [LayerParameters](weights: Model.effectiveWeights(parameters, masks: masks),
+                                biases: parameters.map(\.bias))
+        let (_, terms, grads) = NTTAutodiff.valueAndGradient(at: start.flattened, ofValueAndAux: { v in
+            let p = [LayerParameters](unflattening: v)
+            let t = straightThrough
+                ? evaluate(model: model, effectiveWeights: p.map(\.weight), parameters: p, masks: masks,
+                           x1: x1, x2: x2, targets: targets)
+                : evaluate(model: model, parameters: p, masks: masks, x1: x1, x2: x2, targets: targets)
             return (t.total, t)
         })
         return (terms, [LayerParameters](unflattening: grads))
