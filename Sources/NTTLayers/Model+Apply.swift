@@ -59,21 +59,54 @@ extension Model {
     /// trace per layer, in order), for the NTK. Layers run in the written order.
     package func tracedApply(weights: [Tensor], biases: [Tensor], to x: Tensor)
         -> (output: Tensor, traces: [any LayerTrace]) {
-        checkArguments(weights: weights, biases: biases, x: x)
+        tracedApply([LayerParameters](weights: weights, biases: biases), to: x)
+    }
+
+    /// `tracedApply` with each layer's parameters as `tracedParameters` gives them (effective
+    /// weights, or raw weights with sparse masks).
+    package func tracedApply(_ parameters: [LayerParameters], to x: Tensor)
+        -> (output: Tensor, traces: [any LayerTrace]) {
+        checkArguments(weights: parameters.map(\.weight), biases: parameters.map(\.bias), x: x)
         var h = x
         var p = 0
         var traces: [any LayerTrace] = []
         for rule in rules {
-            var parameters: LayerParameters? = nil
+            var layerParameters: LayerParameters? = nil
             if rule.hasParameters {
-                parameters = LayerParameters(weight: weights[p], bias: biases[p])
+                layerParameters = parameters[p]
                 p += 1
             }
-            let (y, trace) = rule.tracedApply(h, parameters: parameters)
+            let (y, trace) = rule.tracedApply(h, parameters: layerParameters)
             traces.append(trace)
             h = y
         }
         return (h, traces)
+    }
+
+    /// The parameters of a traced pass with weights w ⊙ m. A layer whose rule multiplies sparse
+    /// weights (`LayerRule.multipliesSparseWeights`) and whose mask is a constant 0/1 mask no
+    /// denser than `SparseProduct.densityThreshold` gets its raw w and the mask's kept entries:
+    /// its products then skip the pruned weights (the same values up to rounding, at a fraction
+    /// of the cost). The others get w ⊙ m (`effectiveWeights`, or the caller's copy of it). The
+    /// lists of a mask are made once and kept while it is in use (`SparseMaskCache`).
+    package func tracedParameters(_ params: [LayerParameters], masks: [Tensor]?,
+                                  effectiveWeights: [Tensor]? = nil) -> [LayerParameters] {
+        guard let masks else { return params }
+        precondition(masks.count == params.count, "tracedParameters: \(masks.count) masks for \(params.count) layers")
+        let patterns = zip(parametrisedLayers, masks).map { i, m -> SparsePattern? in
+            guard rules[i].multipliesSparseWeights, !m.isTracked, m.rank == 2 else { return nil }
+            return SparseMaskCache.shared.pattern(for: m)
+        }
+        let dense = patterns.allSatisfy { $0 != nil } ? nil
+            : effectiveWeights ?? Model.effectiveWeights(params, masks: masks)
+        return params.indices.map { l in
+            guard let pattern = patterns[l] else {
+                return LayerParameters(weight: dense![l], bias: params[l].bias)
+            }
+            precondition(params[l].weight.shape == masks[l].shape, "tracedParameters: mask shape "
+                         + "\(masks[l].shape) differs from weight shape \(params[l].weight.shape)")
+            return LayerParameters(weight: params[l].weight, bias: params[l].bias, sparseMask: pattern)
+        }
     }
 
     private func checkArguments(weights: [Tensor], biases: [Tensor], x: Tensor) {

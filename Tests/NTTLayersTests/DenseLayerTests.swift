@@ -28,4 +28,23 @@ struct DenseLayerTests {
             LayerRuleChecks.checkKernelTerm(rule, x1, x2, parameters: p, outputs: 3, mask: m, contraction: .automatic)
         }
     }
+
+    /// With a sparse mask the layer takes the raw weight and skips pruned entries: output and
+    /// cotangent push equal those of the effective weight w ⊙ m, and the push is the forward's vjp.
+    @Test func sparseMaskMultipliesTheEffectiveWeight() {
+        let x = LayerRuleChecks.random([5, 6], seed: 1), delta = LayerRuleChecks.random([15, 4], seed: 2)
+        let p = rule.initialize(forInput: [6], seed: 0, index: 0)!
+        let mask = LayerRuleChecks.random([6, 4], seed: 4).positiveMask()
+        let pattern = mask.scalars.withUnsafeBufferPointer {
+            SparsePattern(mask: $0.baseAddress!, rows: 6, columns: 4)!
+        }
+        let sparse = LayerParameters(weight: p.weight, bias: p.bias, sparseMask: pattern)
+        let dense = LayerParameters(weight: p.weight * mask, bias: p.bias)
+        let (y, trace) = rule.tracedApply(x, parameters: sparse)
+        let (yDense, traceDense) = rule.tracedApply(x, parameters: dense)
+        #expect(LayerRuleChecks.relativeError(y.scalars, yDense.scalars) < 1e-6)
+        #expect(LayerRuleChecks.relativeError(trace.pushCotangents(delta, outputs: 3).scalars,
+                                              traceDense.pushCotangents(delta, outputs: 3).scalars) < 1e-6)
+        LayerRuleChecks.checkPush(rule, input: x, parameters: sparse, outputs: 3)
+    }
 }

@@ -60,4 +60,19 @@ struct EmpiricalNTKTests {
         let s2 = EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2, scope: .surviving)
         #expect(Self.maxRelativeError(e2.kernel, s2.kernel) > 1e-3)
     }
+
+    /// At low density the dense layers multiply sparsely (raw weights, kept entries): the same
+    /// kernel as the plain contraction, outputs equal to the dense pass up to rounding.
+    @Test(arguments: KernelScope.allCases)
+    func sparseMasksMatchJacobianContraction(scope: KernelScope) throws {
+        let model = try Model(spec: ModelSpec(parsing: "dense(40),relu,dense(30),relu,dense(3)"), inputShape: [50])
+        let params = model.initialize(seed: 2)
+        let masks = Self.randomMasks(model, seed: 5, keep: 0.03)
+        #expect(model.tracedParameters(params, masks: masks).allSatisfy { $0.sparseMask != nil })
+        let x1 = Self.randomInputs(model, count: 5, seed: 1), x2 = Self.randomInputs(model, count: 3, seed: 2)
+        let plain = JacobianNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2, scope: scope)
+        let fast = EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2, scope: scope)
+        #expect(Self.maxRelativeError(fast.kernel, plain) < 1e-5, "\(scope)")
+        #expect(Self.maxRelativeError(fast.outputs2, model.apply(params, masks: masks, to: x2)) < 1e-6)
+    }
 }

@@ -62,4 +62,28 @@ struct TransferLossTests {
         }
         #expect(checked >= 3 * (checked + skipped) / 4, "too many kinks: \(skipped) of \(checked + skipped) skipped")
     }
+
+    /// At low density the student's dense layers multiply sparsely; the loss and its gradient
+    /// equal those of the dense products, which the same step takes when the masks are tracked.
+    @Test func sparseStudentMatchesDenseProducts() throws {
+        let model = try Model(spec: ModelSpec(parsing: "dense(40),relu,dense(30),relu,dense(3)"), inputShape: [50])
+        let (student, masks) = (model.initialize(seed: 2), EmpiricalNTKTests.randomMasks(model, seed: 6, keep: 0.02))
+        let x1 = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 3)
+        let x2 = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 4)
+        let targets = TransferLoss.Targets.teacher(model: model, parameters: model.initialize(seed: 1), x1: x1, x2: x2)
+        let loss = TransferLoss(lambdaKernel: 0.5, lambdaL2: 0.01, density: 0.03)
+        #expect(model.tracedParameters(student, masks: masks).allSatisfy { $0.sparseMask != nil })
+        let (sparse, grads) = loss.valueAndGradient(model: model, parameters: student, masks: masks,
+                                                    x1: x1, x2: x2, targets: targets)
+        let count = student.flattened.count
+        let (dense, _, denseGrads) = valueAndGradient(at: student.flattened + masks, ofValueAndAux: { v in
+            let t = loss.evaluate(model: model, parameters: [LayerParameters](unflattening: Array(v[..<count])),
+                                  masks: Array(v[count...]), x1: x1, x2: x2, targets: targets)
+            return (t.total, t.ntkDistance)
+        })
+        #expect(abs(sparse.total.scalar - dense.scalar) <= 1e-5 * abs(dense.scalar))
+        for (a, b) in zip(grads.flattened, denseGrads) {
+            #expect(EmpiricalNTKTests.maxRelativeError(a, b) < 1e-5)
+        }
+    }
 }

@@ -1,5 +1,8 @@
+import NTTKernels
+
 /// y = x·W + b with W [in, units], for a flat input x [N, in]. One `affine` product: C starts as
-/// the bias rows and the GEMM adds x·W.
+/// the bias rows and the GEMM adds x·W. In a traced pass with a sparse mask m
+/// (`LayerParameters.sparseMask`) W = w ⊙ m and the products skip the pruned entries.
 ///
 /// NTK term (z = H W + b): Θ[(i,a),(j,b)] = (H₁H₂ᵀ + 1)[i,j] · (Δ₁Δ₂ᵀ)[(i,a),(j,b)], the `+ 1`
 /// being the bias. Cost n₁n₂·in + n₁k·n₂k·out multiply-adds.
@@ -9,6 +12,8 @@ package struct DenseLayer: LayerRule {
     package init(units: Int) { self.units = units }
 
     package var hasParameters: Bool { true }
+
+    package var multipliesSparseWeights: Bool { true }
 
     package func outputShape(forInput shape: [Int]) throws(ModelSpecError) -> [Int] {
         guard shape.count == 1 else {
@@ -22,24 +27,31 @@ package struct DenseLayer: LayerRule {
     }
 
     package func apply(_ x: Tensor, parameters: LayerParameters?, position: Int, dropoutSeed: UInt64?) -> Tensor {
-        Tensor.affine(x, parameters!.weight, parameters!.bias)
+        let p = parameters!
+        guard let mask = p.sparseMask else { return Tensor.affine(x, p.weight, p.bias) }
+        return Tensor.maskedAffine(x, p.weight, p.bias, mask: mask)
     }
 
     package func tracedApply(_ x: Tensor, parameters: LayerParameters?) -> (output: Tensor, trace: any LayerTrace) {
-        (Tensor.affine(x, parameters!.weight, parameters!.bias), Trace(input: x, weight: parameters!.weight))
+        let p = parameters!
+        return (apply(x, parameters: p, position: 0, dropoutSeed: nil),
+                Trace(input: x, weight: p.weight, sparseMask: p.sparseMask))
     }
 
-    /// The layer input H [n, in] and the effective weight [in, out].
+    /// The layer input H [n, in] and the weight [in, out]: the effective weight W, or the raw w
+    /// with the sparse mask m (W = w ⊙ m).
     package struct Trace: ParametrisedLayerTrace {
         package var input: Tensor
         package var weight: Tensor
+        package var sparseMask: SparsePattern?
 
         /// Δ [n·k, out] as it comes.
         package func layerCotangents(_ delta: Tensor) -> Tensor { delta }
 
         /// Δ Wᵀ.
         package func pushCotangents(_ delta: Tensor, outputs k: Int) -> Tensor {
-            Tensor.matmul(delta, weight, transposeB: true)
+            guard let sparseMask else { return Tensor.matmul(delta, weight, transposeB: true) }
+            return Tensor.maskedMatmul(delta, weight, transposeW: true, mask: sparseMask)
         }
 
         /// [n₁, k, n₂, k]. With a mask (surviving weights only) the weight part is

@@ -20,6 +20,10 @@ package protocol LayerRule: Sendable {
     /// random streams); nil for a layer without parameters.
     func initialize(forInput shape: [Int], seed: UInt64, index: Int) -> LayerParameters?
 
+    /// Whether the rule takes a raw weight with a sparse mask (`LayerParameters.sparseMask`) in its
+    /// passes instead of the effective weight w ⊙ m.
+    var multipliesSparseWeights: Bool { get }
+
     /// Whether a `relu` written just before this layer may run just after it instead with the
     /// same bits in value and derivative. Untraced passes use it to apply relu to the smaller
     /// tensor (`Model.apply`).
@@ -38,6 +42,8 @@ extension LayerRule {
     package var hasParameters: Bool { false }
 
     package var commutesWithReLU: Bool { false }
+
+    package var multipliesSparseWeights: Bool { false }
 
     /// JAX stax's initialisation (`GlorotNormal`) of the layer's parameter shapes.
     package func initialize(forInput shape: [Int], seed: UInt64, index: Int) -> LayerParameters? {

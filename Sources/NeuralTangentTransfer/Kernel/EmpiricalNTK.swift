@@ -32,13 +32,14 @@ public enum EmpiricalNTK {
                                x1: Tensor, x2: Tensor, scope: KernelScope = .effective,
                                convContraction: ConvContraction = .automatic,
                                effectiveWeights: [Tensor]? = nil) -> Result {
-        let weights = effectiveWeights ?? Model.effectiveWeights(parameters, masks: masks)
-        precondition(weights.count == parameters.count,
-                     "EmpiricalNTK.compute: \(weights.count) effective weights for \(parameters.count) layers")
-        let biases = parameters.map(\.bias)
+        precondition(effectiveWeights == nil || effectiveWeights!.count == parameters.count,
+                     "EmpiricalNTK.compute: \(effectiveWeights!.count) effective weights for "
+                     + "\(parameters.count) layers")
+        // Sparse masks are listed once for both batches.
+        let layers = model.tracedParameters(parameters, masks: masks, effectiveWeights: effectiveWeights)
         let k = model.outputCount
-        let (y1, traces1) = model.tracedApply(weights: weights, biases: biases, to: x1)
-        let (y2, traces2) = model.tracedApply(weights: weights, biases: biases, to: x2)
+        let (y1, traces1) = model.tracedApply(layers, to: x1)
+        let (y2, traces2) = model.tracedApply(layers, to: x2)
         let deltas1 = cotangents(traces1, samples: x1.shape[0], outputs: k)
         let deltas2 = cotangents(traces2, samples: x2.shape[0], outputs: k)
         var total: Tensor? = nil
