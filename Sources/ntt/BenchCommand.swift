@@ -6,16 +6,20 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time the kernels and steps the method is made of (medians after warm-up).",
-        discussion: "Build with -c release. Machines are noisy: compare figures measured in one run.")
+        discussion: "Build with -c release. Machines are noisy: compare figures measured in one run. "
+            + "The Conv-4 workloads (seconds per step, over a GB of memory) run only when --filter "
+            + "selects them, e.g. --filter conv4.")
 
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-    @Option(help: "Minimum timed repetitions per benchmark (after ≥ 0.3 s of warm-up; at least 1 s is timed).")
-    var repeats = 10
+    @Option(help: ArgumentHelp("Minimum timed repetitions per benchmark (after ≥ 0.3 s of warm-up; at least "
+                               + "1 s is timed; default \(Benchmark.defaultRepeats), "
+                               + "\(Benchmark.slowRepeats) for the Conv-4 workloads)."))
+    var repeats: Int?
     @Option(help: "Only benchmarks whose name contains this text.") var filter: String?
 
     func run() throws {
-        guard repeats >= 1 else { throw NTTError("--repeats must be at least 1, got \(repeats)") }
+        if let repeats, repeats < 1 { throw NTTError("--repeats must be at least 1, got \(repeats)") }
         let selected = try Benchmark.selected(filter)
         let results = try compute.run {
             try selected.map { b in

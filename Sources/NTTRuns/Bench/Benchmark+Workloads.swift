@@ -15,9 +15,11 @@ extension Benchmark {
         }
     }
 
-    /// A built-in model on 28×28×1 inputs with random masks at density 0.03 (1.0 for dense).
-    static func setupModel(_ name: String, density: Double) throws -> (Model, [LayerParameters], [Tensor]) {
-        let model = try Model(spec: ModelSpec.builtin(name, classes: 10)!, imageShape: [28, 28, 1])
+    /// A built-in model with 10 classes on `imageShape` inputs (28×28×1 by default) and its
+    /// layer-wise magnitude masks at `density` (1.0 for dense).
+    static func setupModel(_ name: String, density: Double,
+                           imageShape: [Int] = [28, 28, 1]) throws -> (Model, [LayerParameters], [Tensor]) {
+        let model = try Model(spec: ModelSpec.builtin(name, classes: 10)!, imageShape: imageShape)
         let params = model.initialize(seed: 0)
         let masks = MagnitudePruner.masks(weights: params.map(\.weight), density: density, scope: .layerwise)
         return (model, params, masks)
@@ -48,22 +50,37 @@ extension Benchmark {
             var step = TrainingStep(model: model, weightDecay: 1e-8, learningRate: 1e-3)
             return { _ = step(&state, masks: masks, x: x, labels: y) }
         },
-        Benchmark(name: "ntk/\(name)", flops: nil) {
-            let (model, params, masks) = try setupModel(name, density: 0.03)
+        ntk(name),
+        nttStep(name),
+    ] } + [
+        // Conv-4 (VALID, as the original) on CIFAR-shaped inputs: seconds per step, opt-in.
+        ntk("conv4", imageShape: [32, 32, 3], isSlow: true),
+        nttStep("conv4", imageShape: [32, 32, 3], isSlow: true),
+    ] }
+
+    /// The empirical NTK of a built-in model at density 0.03 between two batches of 32.
+    static func ntk(_ name: String, imageShape: [Int] = [28, 28, 1], isSlow: Bool = false) -> Benchmark {
+        Benchmark(name: "ntk/\(name)", flops: nil, isSlow: isSlow) {
+            let (model, params, masks) = try setupModel(name, density: 0.03, imageShape: imageShape)
             let x1 = random([32] + model.inputShape), x2 = random([32] + model.inputShape, seed: 2)
             return {
                 _ = withoutDerivatives {
                     EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2)
                 }
             }
-        },
-        Benchmark(name: "ntt-step/\(name)", flops: nil) {
-            let (model, params, masks) = try setupModel(name, density: 0.03)
+        }
+    }
+
+    /// One transfer step of a built-in model at density 0.03 on a batch of 64 (halves of 32), with
+    /// λ₂ as the transfer's default (1e-5 for CNNs, 1e-4 otherwise).
+    static func nttStep(_ name: String, imageShape: [Int] = [28, 28, 1], isSlow: Bool = false) -> Benchmark {
+        Benchmark(name: "ntt-step/\(name)", flops: nil, isSlow: isSlow) {
+            let (model, params, masks) = try setupModel(name, density: 0.03, imageShape: imageShape)
             let teacher = model.initialize(seed: 1)
             let x = random([64] + model.inputShape)
             let x1 = x.slice(rows: 0..<32), x2 = x.slice(rows: 32..<64)
-            let hasConv = model.spec.layers.contains { if case .conv = $0 { return true }; return false }
-            let loss = TransferLoss(lambdaKernel: 1e-3, lambdaL2: hasConv ? 1e-5 : 1e-4, density: 0.03)
+            let lambdaL2 = TransferConfig().effectiveLambdaL2(for: model)
+            let loss = TransferLoss(lambdaKernel: 1e-3, lambdaL2: lambdaL2, density: 0.03)
             var weights = params.flattened
             var adam = Adam(learningRate: 5e-4)
             return {
@@ -74,6 +91,6 @@ extension Benchmark {
                                                        x1: x1, x2: x2, targets: targets)
                 adam.update(&weights, gradients: grads.flattened)
             }
-        },
-    ] } }
+        }
+    }
 }

@@ -6,7 +6,17 @@ public struct Benchmark {
     public let name: String
     /// Floating-point operations of one run, when meaningful.
     public let flops: Double?
+    /// A workload of seconds per run (Conv-4): left out of a plain `ntt bench` (its time and its
+    /// peak memory), run when a filter selects it, and timed `slowRepeats` times by default.
+    public let isSlow: Bool
     let setup: () throws -> () -> Void
+
+    /// Default minimum timed repetitions: of a fast workload, and of a slow one.
+    public static let defaultRepeats = 10, slowRepeats = 3
+
+    init(name: String, flops: Double?, isSlow: Bool = false, setup: @escaping () throws -> () -> Void) {
+        self.name = name; self.flops = flops; self.isSlow = isSlow; self.setup = setup
+    }
 
     /// The median and minimum of one workload.
     public struct Result: Codable, Sendable {
@@ -30,8 +40,10 @@ public struct Benchmark {
     }
 
     /// Times the workload: warm up for at least 0.3 s (caches, worker threads, CPU clocks), then
-    /// time at least `repeats` runs and at least one second in total.
-    public func measure(repeats: Int) throws -> Result {
+    /// time at least `repeats` runs (by default `defaultRepeats`, or `slowRepeats` for a slow
+    /// workload) and at least one second in total.
+    public func measure(repeats: Int? = nil) throws -> Result {
+        let repeats = repeats ?? (isSlow ? Self.slowRepeats : Self.defaultRepeats)
         let body = try setup()
         let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
         let warmStart = clock()
@@ -49,9 +61,10 @@ public struct Benchmark {
                       repeats: times.count, gflops: flops.map { ($0 / (median * 1e6) * 10).rounded() / 10 })
     }
 
-    /// The workloads whose names contain `filter` (all without one); an error lists the names.
+    /// The workloads whose names contain `filter`; without one, all but the slow ones. An error
+    /// lists the names.
     public static func selected(_ filter: String?) throws -> [Benchmark] {
-        let selected = all.filter { filter == nil || $0.name.contains(filter!) }
+        let selected = all.filter { filter.map($0.name.contains) ?? !$0.isSlow }
         guard !selected.isEmpty else {
             let names = all.map(\.name).joined(separator: ", ")
             throw NTTError("--filter '\(filter ?? "")' matches no benchmark; names: \(names)")
