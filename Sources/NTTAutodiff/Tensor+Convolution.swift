@@ -56,21 +56,56 @@ extension Tensor {
         return recorded(shape, out, inputs: [x, w, b]) { grad in
             let gy = grad.reshaped([g.patchCount, cout])
             let db = b.node == nil ? nil : gy.sum(toShape: [cout])
+            let dx = x.node == nil ? nil : convolutionTranspose(gy, w, g)
             if Recording.isEnabled {
-                return [x.node == nil ? nil : matmul(gy, w, transposeB: true).patchesAdjoint(g),
-                        w.node == nil ? nil : matmul(x.patches(g), transposeA: true, gy), db]
+                return [dx, w.node == nil ? nil : matmul(x.patches(g), transposeA: true, gy), db]
             }
-            let dx = x.node == nil ? nil : Tensor(shape: x.shape, scalars: make(x.shape) { dx in
-                gy.withPointer { pg in w.withPointer { pw in
-                    Convolution.inputGradient(pg, pw, g, outChannels: cout, into: dx)
-                } }
-            })
             let dw = w.node == nil ? nil : Tensor(shape: w.shape, scalars: make(w.shape) { dw in
                 x.withPointer { px in gy.withPointer { pg in
                     Convolution.filterGradient(px, pg, g, outChannels: cout, into: dw)
                 } }
             })
             return [dx, dw, db]
+        }
+    }
+
+    /// col2im(dy · wᵀ): the adjoint of the convolution x ↦ patches(x)·w (a "transposed
+    /// convolution"), dy [N·oh·ow, cout] and w [kh·kw·cin, cout] for `g`; the result is NHWC
+    /// [N, H, W, cin]. Equal to `matmul(dy, w, transposeB: true).patchesAdjoint(g)` up to the
+    /// order of additions, without the [N·oh·ow, kh·kw·cin] product (578 MB for the NTK's
+    /// cotangents through Conv-4's second layer).
+    ///
+    /// The value and the first-order pullback (a convolution of the cotangent with w, and the
+    /// filter gradient) run chunk by chunk (`Convolution`); a recorded pullback is built from
+    /// `patches` and `matmul`, which differentiate to any order.
+    package static func convolutionTranspose(_ dy: Tensor, _ w: Tensor, _ g: WindowGeometry) -> Tensor {
+        precondition(w.rank == 2 && w.shape[0] == g.patchSize,
+                     "convolutionTranspose: filter shape \(w.shape) should be [\(g.patchSize), cout]")
+        let cout = w.shape[1]
+        precondition(dy.shape == [g.patchCount, cout],
+                     "convolutionTranspose: shape \(dy.shape) should be [\(g.patchCount), \(cout)]")
+        let shape = [g.batch, g.height, g.width, g.channels]
+        let out = make(shape) { dx in
+            dy.withPointer { pd in w.withPointer { pw in
+                Convolution.inputGradient(pd, pw, g, outChannels: cout, into: dx)
+            } }
+        }
+        return recorded(shape, out, inputs: [dy, w]) { grad in
+            if Recording.isEnabled {
+                let p = grad.patches(g)
+                return [dy.node == nil ? nil : matmul(p, w), w.node == nil ? nil : matmul(p, transposeA: true, dy)]
+            }
+            let ddy = dy.node == nil ? nil : Tensor(shape: dy.shape, scalars: make(dy.shape) { o in
+                grad.withPointer { pg in w.withPointer { pw in
+                    Convolution.forward(pg, pw, bias: nil, g, outChannels: cout, into: o)
+                } }
+            })
+            let dw = w.node == nil ? nil : Tensor(shape: w.shape, scalars: make(w.shape) { o in
+                grad.withPointer { pg in dy.withPointer { pd in
+                    Convolution.filterGradient(pg, pd, g, outChannels: cout, into: o)
+                } }
+            })
+            return [ddy, dw]
         }
     }
 

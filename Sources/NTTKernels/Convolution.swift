@@ -8,8 +8,9 @@
 /// the filter gradient rebuilds the patches instead of keeping them from the forward pass.
 ///
 /// Chunks and groups depend on the geometry only, never on the thread count, so results are
-/// the same on any number of threads. These are the first-order kernels of `Tensor.convolution`;
-/// its differentiable (higher-order) pullback uses the plain formulation.
+/// the same on any number of threads. These are the first-order kernels of `Tensor.convolution`
+/// and `Tensor.convolutionTranspose`; their differentiable (higher-order) pullbacks use the plain
+/// formulation.
 package enum Convolution {
     /// Patch-matrix floats per chunk: 64k floats (256 KB) fit, with OpenBLAS's packed blocks,
     /// in a 1–2 MB level-2 cache.
@@ -38,16 +39,16 @@ package enum Convolution {
     }
 
     /// y = conv(x, w) + bias: x NHWC [N, H, W, cin], w [kh·kw·cin, cout] (HWIO flattened),
-    /// bias [cout], y [N·oh·ow, cout].
+    /// bias [cout] or nil for none, y [N·oh·ow, cout].
     package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>, _ g: WindowGeometry, outChannels cout: Int,
+                               bias: UnsafePointer<Float>?, _ g: WindowGeometry, outChannels cout: Int,
                                into y: UnsafeMutablePointer<Float>) {
         forEachChunk(g) { images, firstRow, rows, patches in
             Im2col.patches(x, g, images: images, into: patches)
             let out = y + firstRow * cout
-            Strided.repeatRow(bias, count: cout, rows: rows, into: out)
+            if let bias { Strided.repeatRow(bias, count: cout, rows: rows, into: out) }
             Gemm.single(patches, transposeA: false, w, transposeB: false, into: out,
-                        m: rows, n: cout, k: g.patchSize, beta: 1)
+                        m: rows, n: cout, k: g.patchSize, beta: bias == nil ? 0 : 1)
         }
     }
 

@@ -89,6 +89,40 @@ struct ConvolutionTests {
         }
     }
 
+    /// The chunked transposed convolution against `matmul(dy, w, transposeB: true).patchesAdjoint(g)`:
+    /// the value and the first-order gradients (computed by the chunked kernels).
+    @Test(arguments: 0..<3)
+    func convolutionTransposeMatchesMatmulAndCol2im(caseIndex: Int) {
+        let g = Self.chunkCases[caseIndex], cout = 7
+        let dy = GradientCheck.random([g.patchCount, cout], seed: 20)
+        let w = GradientCheck.random([g.patchSize, cout], seed: 21, scale: 0.3)
+        let plain: ([Tensor]) -> Tensor = { v in Tensor.matmul(v[0], v[1], transposeB: true).patchesAdjoint(g) }
+        let y = Tensor.convolutionTranspose(dy, w, g), reference = plain([dy, w])
+        GradientCheck.assertClose(y, reference.scalars, shape: reference.shape, "convolutionTranspose value")
+        let weights = GradientCheck.random(reference.shape, seed: 22)
+        let fused = gradient(at: [dy, w]) { v in (Tensor.convolutionTranspose(v[0], v[1], g) * weights).sum() }
+        let expected = gradient(at: [dy, w]) { v in (plain(v) * weights).sum() }
+        for (name, (got, want)) in zip(["dy", "w"], zip(fused, expected)) {
+            GradientCheck.assertClose(got, want.scalars, shape: want.shape, tolerance: 1e-4,
+                                      "convolutionTranspose gradient \(name)")
+        }
+    }
+
+    /// Finite differences: first order through the chunked kernels, second order through the
+    /// recorded pullback (patches and matmul).
+    @Test func convolutionTransposeDifferentiates() {
+        let g = Self.chunkCases[0], cout = 3
+        let dy = GradientCheck.random([g.patchCount, cout], seed: 23)
+        let w = GradientCheck.random([g.patchSize, cout], seed: 24, scale: 0.5)
+        let weights = GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: 25)
+        GradientCheck.check([dy, w], "convolutionTranspose") { v in
+            (Tensor.convolutionTranspose(v[0], v[1], g) * weights).sum()
+        }
+        GradientCheck.check([dy, w], "convolutionTranspose²") { v in
+            (Tensor.convolutionTranspose(v[0], v[1], g).squared() * weights).sum()
+        }
+    }
+
     @Test func patchesAreAdjointToTheirAdjoint() {
         let g = WindowGeometry(batch: 2, height: 5, width: 4, channels: 3, windowHeight: 3, windowWidth: 2,
                                strideHeight: 2, strideWidth: 1, padding: .same)

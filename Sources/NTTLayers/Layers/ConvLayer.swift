@@ -62,10 +62,9 @@ package struct ConvLayer: LayerRule {
             delta.reshaped([delta.count / weight.shape[1], weight.shape[1]])
         }
 
-        /// col2im(Δ Wᵀ) over the n·k cotangent images.
+        /// col2im(Δ Wᵀ) over the n·k cotangent images, chunk by chunk (`convolutionTranspose`).
         package func pushCotangents(_ delta: Tensor, outputs k: Int) -> Tensor {
-            Tensor.matmul(layerCotangents(delta), weight, transposeB: true)
-                .patchesAdjoint(geometry.withBatch(geometry.batch * k))
+            Tensor.convolutionTranspose(layerCotangents(delta), weight, geometry.withBatch(geometry.batch * k))
         }
 
         /// [n₁, k, n₂, k]. With a mask (surviving weights only) the per-sample Jacobians are masked:
