@@ -88,11 +88,11 @@ extension Tensor {
         }
     }
 
-    private static func check(p: Tensor, _ s: SampleJacobianShape) {
+    static func check(p: Tensor, _ s: SampleJacobianShape) {
         precondition(p.shape == [s.samples * s.pixels, s.patchSize],
                      "sampleJacobians: patches shape \(p.shape) ≠ [\(s.samples * s.pixels), \(s.patchSize)]")
     }
-    private static func check(d: Tensor, _ s: SampleJacobianShape) {
+    static func check(d: Tensor, _ s: SampleJacobianShape) {
         precondition(d.shape == [s.samples * s.outputs * s.pixels, s.channels],
                      "sampleJacobians: cotangents shape \(d.shape) ≠ "
                          + "[\(s.samples * s.outputs * s.pixels), \(s.channels)]")

@@ -121,5 +121,5 @@ package enum Gemm {
     /// initialisation of the library, not a setting: every product must run single-threaded
     /// inside OpenBLAS (the parts are shared out by `Parallel` within the caller's thread budget),
     /// the value never changes afterwards, and nothing reads it back.
-    private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
+    static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
 }

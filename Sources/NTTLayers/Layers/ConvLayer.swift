@@ -53,6 +53,10 @@ package struct ConvLayer: LayerRule {
 
     /// The input's patch matrix P [n·S, K], the weight as [K, cout] and the window geometry.
     package struct Trace: ParametrisedLayerTrace {
+        /// Per-sample Jacobians of up to this many floats per batch (64 MB) are formed whole and
+        /// kept for the backward pass; larger ones are contracted chunk by chunk.
+        static let largestHeldJacobian = 1 << 24
+
         package var patches: Tensor
         package var weight: Tensor
         package var geometry: WindowGeometry
@@ -97,10 +101,22 @@ package struct ConvLayer: LayerRule {
                 return Tensor.sampleJacobians(patches: p, cotangents: d, shape)
             }
             if mask != nil || useJacobians {
-                var j1 = jacobians(p1, d1, n1)
-                let j2 = jacobians(p2, d2, n2)
-                if let mask { j1 = j1 * mask.reshaped([1, kk * cout]) }
-                let weightPart = Tensor.matmul(j1, j2, transposeB: true)
+                let weightPart: Tensor
+                if mask == nil && max(n1, n2) * k * kk * cout > Self.largestHeldJacobian {
+                    // Large Jacobians (Conv-4's last two layers: 94 and 189 MB per batch of 32)
+                    // are never held: their Gram goes chunk by chunk over patch entries, and its
+                    // pullback rebuilds the chunks (one more Jacobian pass, S·K·c per row, which
+                    // is small next to the Gram's n₂k·K·c when S < n₂k).
+                    func shape(_ n: Int) -> SampleJacobianShape {
+                        SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout)
+                    }
+                    weightPart = Tensor.sampleJacobianGram(p1, d1, shape(n1), p2, d2, shape(n2))
+                } else {
+                    var j1 = jacobians(p1, d1, n1)
+                    let j2 = jacobians(p2, d2, n2)
+                    if let mask { j1 = j1 * mask.reshaped([1, kk * cout]) }
+                    weightPart = Tensor.matmul(j1, j2, transposeB: true)
+                }
                 // Bias part: Gram of Σ_s Δ (rows (i, a, s)).
                 let b1 = d1.reshaped([n1 * k, s, cout]).sum(alongAxes: [1])
                 let b2 = d2.reshaped([n2 * k, s, cout]).sum(alongAxes: [1])

@@ -1,0 +1,127 @@
+/// The Gram Θ = J₁J₂ᵀ of a conv layer's per-sample Jacobians J_ia = P_iᵀ Δ_ia (rows (i, a),
+/// columns (p, q) over K patch entries p and c channels q), and its pullback, without ever
+/// holding a whole J: Θ = Σ_chunks J₁[:, chunk] J₂[:, chunk]ᵀ over chunks of patch entries,
+/// each chunk's columns built in a small buffer and used at once.
+///
+/// Operands: patches P [n·S, K] (rows (i, s)), cotangents Δ [n·k·S, c] (rows (i, a, s)); Θ is
+/// [n₁k, n₂k]. A chunk's Jacobian columns come from one GEMM per (sample, output) on a block of
+/// P's columns (samples shared out between threads); the Gram and the pullback's G·J products
+/// are `Gemm.multiply`. Chunks are a function of the shape only and are summed in order, so
+/// results are the same on any number of threads. The pullback rebuilds each chunk (one more
+/// Jacobian pass per side) — the price of not keeping the Jacobians for the backward pass.
+package enum SampleJacobianGram {
+    /// One side of the Gram: its patches and cotangents, and its sample count.
+    package struct Side {
+        package var patches: UnsafePointer<Float>
+        package var cotangents: UnsafePointer<Float>
+        package var samples: Int
+        package init(patches: UnsafePointer<Float>, cotangents: UnsafePointer<Float>, samples: Int) {
+            self.patches = patches; self.cotangents = cotangents; self.samples = samples
+        }
+    }
+
+    /// Jacobian columns per chunk (the Gram's contracted length per product): long enough for
+    /// an efficient product, small enough that a chunk of 2×320 rows (21 MB) is cheap to hold.
+    package static let defaultChunkColumns = 8192
+
+    /// The sizes shared by both sides: k outputs per sample, S pixels, K patch entries, c channels.
+    package struct Sizes {
+        package var outputs: Int, pixels: Int, patchSize: Int, channels: Int
+        /// About this many Jacobian columns per chunk (whole patch entries, at least one).
+        package var chunkColumns: Int
+        package init(outputs: Int, pixels: Int, patchSize: Int, channels: Int,
+                     chunkColumns: Int = SampleJacobianGram.defaultChunkColumns) {
+            self.outputs = outputs; self.pixels = pixels; self.patchSize = patchSize; self.channels = channels
+            self.chunkColumns = chunkColumns
+        }
+
+        /// Patch entries per chunk.
+        var chunkWidth: Int { max(1, min(patchSize, chunkColumns / max(1, channels))) }
+        var chunks: [Range<Int>] {
+            stride(from: 0, to: patchSize, by: chunkWidth).map { $0..<min(patchSize, $0 + chunkWidth) }
+        }
+    }
+
+    /// J[:, chunk] for both sides: rows (i, a) of width·c floats, into j1 and j2.
+    private static func jacobianColumns(_ one: Side, _ two: Side, _ z: Sizes, _ chunk: Range<Int>,
+                                        into j1: UnsafeMutablePointer<Float>, _ j2: UnsafeMutablePointer<Float>) {
+        let (k, s, kk, c, width) = (z.outputs, z.pixels, z.patchSize, z.channels, chunk.count)
+        Parallel.forEach(parts: one.samples + two.samples) { part in
+            let first = part < one.samples
+            let (side, i, j) = first ? (one, part, j1) : (two, part - one.samples, j2)
+            for a in 0..<k {
+                let row = i * k + a
+                Gemm.single(side.patches + i * s * kk + chunk.lowerBound, lda: kk, transposeA: true,
+                            side.cotangents + row * s * c, ldb: c, transposeB: false,
+                            into: j + row * width * c, ldc: c, m: width, n: c, k: s, beta: 0)
+            }
+        }
+    }
+
+    /// Θ = J₁J₂ᵀ [n₁k, n₂k] into `gram` (overwritten).
+    package static func gram(_ one: Side, _ two: Side, _ z: Sizes, into gram: UnsafeMutablePointer<Float>) {
+        let (m, n) = (one.samples * z.outputs, two.samples * z.outputs)
+        let columns = z.chunkWidth * z.channels
+        let j1 = UnsafeMutablePointer<Float>.allocate(capacity: m * columns)
+        let j2 = UnsafeMutablePointer<Float>.allocate(capacity: n * columns)
+        defer { j1.deallocate(); j2.deallocate() }
+        if z.patchSize == 0 { gram.update(repeating: 0, count: m * n) }
+        for (index, chunk) in z.chunks.enumerated() {
+            jacobianColumns(one, two, z, chunk, into: j1, j2)
+            Gemm.multiply(j1, transposeA: false, j2, transposeB: true, into: gram,
+                          m: m, n: n, k: chunk.count * z.channels, beta: index == 0 ? 0 : 1)
+        }
+    }
+
+    /// Where one side's gradients go (nil: not wanted): dP [n·S, K] and dΔ [n·k·S, c], overwritten.
+    package struct Gradients {
+        package var patches: UnsafeMutablePointer<Float>?
+        package var cotangents: UnsafeMutablePointer<Float>?
+        package init(patches: UnsafeMutablePointer<Float>?, cotangents: UnsafeMutablePointer<Float>?) {
+            self.patches = patches; self.cotangents = cotangents
+        }
+    }
+
+    /// The pullback of `gram` for a cotangent G [n₁k, n₂k]: dJ₁ = G J₂, dJ₂ = Gᵀ J₁ chunk by
+    /// chunk, then dP_i[:, chunk] = Σ_a Δ_ia dJ_ia[chunk]ᵀ and dΔ_ia += P_i[:, chunk] dJ_ia[chunk].
+    package static func pullback(_ g: UnsafePointer<Float>, _ one: Side, _ two: Side, _ z: Sizes,
+                                 into d1: Gradients, _ d2: Gradients) {
+        let (k, s, kk, c) = (z.outputs, z.pixels, z.patchSize, z.channels)
+        let (m, n) = (one.samples * k, two.samples * k)
+        let columns = z.chunkWidth * c
+        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (m + n) * columns)
+        defer { buffers.deallocate() }
+        let (j1, j2) = (buffers, buffers + m * columns)
+        let (dj1, dj2) = (buffers + (m + n) * columns, buffers + (2 * m + n) * columns)
+        if kk == 0 {
+            for (side, d) in [(one, d1), (two, d2)] {
+                d.cotangents?.update(repeating: 0, count: side.samples * k * s * c)
+            }
+            return
+        }
+        for (index, chunk) in z.chunks.enumerated() {
+            let width = chunk.count
+            jacobianColumns(one, two, z, chunk, into: j1, j2)
+            Gemm.multiply(g, transposeA: false, j2, transposeB: false, into: dj1, m: m, n: width * c, k: n)
+            Gemm.multiply(g, transposeA: true, j1, transposeB: false, into: dj2, m: n, n: width * c, k: m)
+            Parallel.forEach(parts: one.samples + two.samples) { part in
+                let first = part < one.samples
+                let (side, i, dj, d) = first ? (one, part, dj1, d1) : (two, part - one.samples, dj2, d2)
+                for a in 0..<k {
+                    let row = i * k + a
+                    if let dp = d.patches {  // dP_i[:, chunk] = Σ_a Δ_ia dJ_iaᵀ
+                        Gemm.single(side.cotangents + row * s * c, lda: c, transposeA: false,
+                                    dj + row * width * c, ldb: c, transposeB: true,
+                                    into: dp + i * s * kk + chunk.lowerBound, ldc: kk,
+                                    m: s, n: width, k: c, beta: a == 0 ? 0 : 1)
+                    }
+                    if let dd = d.cotangents {  // dΔ_ia += P_i[:, chunk] dJ_ia
+                        Gemm.single(side.patches + i * s * kk + chunk.lowerBound, lda: kk, transposeA: false,
+                                    dj + row * width * c, ldb: c, transposeB: false,
+                                    into: dd + row * s * c, ldc: c, m: s, n: c, k: width, beta: index == 0 ? 0 : 1)
+                    }
+                }
+            }
+        }
+    }
+}
