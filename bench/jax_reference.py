@@ -1,14 +1,16 @@
 """CPU timings of the JAX equivalents of the `ntt bench` model workloads.
 
 Workloads (same names as `swift run -c release ntt bench`), for lenet-300-100 and lenet5-caffe
-on Fashion-MNIST-shaped random inputs (28x28x1, NHWC, 10 classes), float32, all jitted:
+on Fashion-MNIST-shaped random inputs (28x28x1, NHWC, 10 classes) and for conv4 (the original's
+Conv-4, VALID convolutions) on CIFAR-10-shaped ones (32x32x3), float32, all jitted:
   train-step/MODEL  one supervised step at batch 64: softmax cross-entropy + 1e-8 * sum(w^2)
                     (weights only), gradient, Adam (lr 1e-3).
   ntk/MODEL         empirical NTK between two batches of 32, full [32, 32, 10, 10] blocks:
                     per-example Jacobians (vmap of jacrev) contracted with einsum over all params.
   ntt-step/MODEL    one Neural Tangent Transfer step at batch 64 (halves x1, x2): teacher NTK and
                     outputs, then loss = 1e-3 * mean((K_s - K_t)^2) + mean((f_s - f_t)^2)
-                    + (1e-4 / 0.03) * sum((w*m)^2) over weights, with K_s the NTK w.r.t. the
+                    + (l2 / 0.03) * sum((w*m)^2) over weights (l2 = 1e-5 for models with conv
+                    layers, 1e-4 otherwise, as ntt's default), with K_s the NTK w.r.t. the
                     effective params (w*m, b) of a student with random masks of density 0.03;
                     its gradient w.r.t. the raw student params (through the mask) and Adam (lr 5e-4).
   ntk-structured/MODEL      as ntk/MODEL, but the NTK computed the state-of-the-art way, as the
@@ -22,8 +24,13 @@ on Fashion-MNIST-shaped random inputs (28x28x1, NHWC, 10 classes), float32, all 
                     from vmap(vjp); conv layers contract their weight Jacobians, built from input
                     patches and D), and NTK vector products (vjp per x2 sample and class, then jvp).
   ntt-step-structured/MODEL as ntt-step/MODEL with both NTKs computed by the structured implementation.
+conv4 has only the two -structured workloads, and only the structured-derivatives implementation: its
+per-example Jacobians (1.9M parameters, 10 outputs, 32 samples) take 2.4 GB per batch, and the NTK
+vector products cost 320 jvps of the whole x1 batch, over ten times the structured FLOPs. Its steps
+take seconds, so they run only when --only selects them (e.g. --only conv4), warmed up once and timed
+for at least 3 runs.
 `--check` compares the structured NTKs with the plain one on 3 vs 2 inputs (and the gradient of the NTT
-kernel loss through them) for both models instead of timing anything.
+kernel loss through them) for every model instead of timing anything.
 Each workload is compiled and run 3 times, then timed for at least 10 runs and --min-time
 seconds; the median is reported. Results are waited for with block_until_ready.
 
@@ -50,19 +57,27 @@ import jax.numpy as jnp  # noqa: E402
 from jax import lax  # noqa: E402
 
 CLASSES = 10
-IMAGE_SHAPE = (28, 28, 1)
 DENSITY = 0.03
 
 MODELS = {
     "lenet-300-100": [("flatten",), ("dense", 300), ("relu",), ("dense", 100), ("relu",), ("dense", CLASSES)],
     "lenet5-caffe": [("conv", 20, 5), ("relu",), ("maxpool", 2), ("conv", 50, 5), ("relu",), ("maxpool", 2),
                      ("flatten",), ("dense", 500), ("relu",), ("dense", CLASSES)],
+    # ntt's built-in conv4, the original's Conv-4 (stax.Conv pads VALID: 32 -> 30 -> 28 -> 14 -> 12 -> 10
+    # -> 5, flatten 3200).
+    "conv4": [("conv", 64, 3), ("relu",), ("conv", 64, 3), ("relu",), ("maxpool", 2),
+              ("conv", 128, 3), ("relu",), ("conv", 128, 3), ("relu",), ("maxpool", 2),
+              ("flatten",), ("dense", 512), ("relu",), ("dense", CLASSES)],
 }
+# Per-sample input shape (NHWC) of each model's workloads.
+IMAGE_SHAPES = {"lenet-300-100": (28, 28, 1), "lenet5-caffe": (28, 28, 1), "conv4": (32, 32, 3)}
+# Models whose workloads take seconds: structured only, opt-in, fewer runs (see the docstring).
+SLOW_MODELS = {"conv4"}
 
 
 # --- model -----------------------------------------------------------------------------------
 
-def init_params(spec, key, input_shape=IMAGE_SHAPE):
+def init_params(spec, key, input_shape):
     """List of {"w", "b"} for the dense/conv layers: glorot-normal weights, N(0, 0.01^2) biases."""
     glorot = jax.nn.initializers.glorot_normal()  # fans from the last two axes: HWIO / (in, out)
     shape, params = tuple(input_shape), []
@@ -244,8 +259,14 @@ def train_step(spec, params, adam, x, labels):
     return adam_update(params, grads, adam, lr=1e-3)
 
 
-def ntt_grads(spec, params, masks, teacher, x, ntk_fn=empirical_ntk, lambda_kernel=1e-3, lambda_l2=1e-4):
+def default_lambda_l2(spec):
+    """ntt's default L2 coefficient: 1e-5 for models with conv layers, 1e-4 otherwise."""
+    return 1e-5 if any(layer[0] == "conv" for layer in spec) else 1e-4
+
+
+def ntt_grads(spec, params, masks, teacher, x, ntk_fn=empirical_ntk, lambda_kernel=1e-3, lambda_l2=None):
     """Gradient of the NTT loss w.r.t. the raw student params; both NTKs computed by ntk_fn."""
+    lambda_l2 = default_lambda_l2(spec) if lambda_l2 is None else lambda_l2
     half = x.shape[0] // 2
     x1, x2 = x[:half], x[half:]
     k_t = ntk_fn(spec, teacher, x1, x2)
@@ -268,18 +289,18 @@ def ntt_step(spec, params, adam, masks, teacher, x, ntk_fn=empirical_ntk):
 
 def make_workloads(model_name):
     """(name, setup) pairs; setup() returns a no-argument function that runs once and blocks."""
-    spec = MODELS[model_name]
+    spec, image_shape = MODELS[model_name], IMAGE_SHAPES[model_name]
     key = jax.random.PRNGKey(0)
     k_params, k_teacher, k_masks, k_x, k_y, k_x2 = jax.random.split(key, 6)
 
     def batch(k, n):
-        return jax.random.normal(k, (n,) + IMAGE_SHAPE)
+        return jax.random.normal(k, (n,) + image_shape)
 
     def setup_train():
         step = jax.jit(partial(train_step, spec))
         x = batch(k_x, 64)
         labels = jax.nn.one_hot(jax.random.randint(k_y, (64,), 0, CLASSES), CLASSES)
-        state = [init_params(spec, k_params)]
+        state = [init_params(spec, k_params, image_shape)]
         state.append(adam_init(state[0]))
 
         def run():
@@ -288,18 +309,19 @@ def make_workloads(model_name):
 
     def setup_ntk(ntk_fn=empirical_ntk):
         ntk = jax.jit(partial(ntk_fn, spec))
-        params = init_params(spec, k_params)
+        params = init_params(spec, k_params, image_shape)
         x1, x2 = batch(k_x, 32), batch(k_x2, 32)
         return lambda: jax.block_until_ready(ntk(params, x1, x2))
 
     def setup_ntk_nt():
-        # Both implementations are timed; the faster one is reported.
-        return {name: setup_ntk(fn) for name, fn in NT_IMPLEMENTATIONS.items()}
+        # Both implementations are timed (structured only for a slow model); the faster one is reported.
+        return {name: setup_ntk(fn) for name, fn in NT_IMPLEMENTATIONS.items()
+                if model_name not in SLOW_MODELS or name == STRUCTURED}
 
     def setup_ntt(ntk_fn=empirical_ntk):
         step = jax.jit(partial(ntt_step, spec, ntk_fn=ntk_fn))
-        params = init_params(spec, k_params)
-        teacher = init_params(spec, k_teacher)
+        params = init_params(spec, k_params, image_shape)
+        teacher = init_params(spec, k_teacher, image_shape)
         masks = [jax.random.bernoulli(k, DENSITY, p["w"].shape).astype(jnp.float32)
                  for k, p in zip(jax.random.split(k_masks, len(params)), params)]
         x = batch(k_x, 64)
@@ -309,11 +331,18 @@ def make_workloads(model_name):
             state[:] = jax.block_until_ready(step(state[0], state[1], masks, teacher, x))
         return run
 
+    structured = [(f"ntk-structured/{model_name}", setup_ntk_nt),
+                  (f"ntt-step-structured/{model_name}", lambda: {STRUCTURED: setup_ntt(structured_ntk)})]
+    if model_name in SLOW_MODELS:
+        return structured
     return [(f"train-step/{model_name}", setup_train),
             (f"ntk/{model_name}", setup_ntk),
-            (f"ntt-step/{model_name}", setup_ntt),
-            (f"ntk-structured/{model_name}", setup_ntk_nt),
-            (f"ntt-step-structured/{model_name}", lambda: {STRUCTURED: setup_ntt(structured_ntk)})]
+            (f"ntt-step/{model_name}", setup_ntt)] + structured
+
+
+def is_slow(name):
+    """True for the workloads of a slow model (opt-in, fewer runs)."""
+    return name.split("/", 1)[1] in SLOW_MODELS
 
 
 # The "-structured" workloads: the NTK computed the way the neural-tangents library does it (its
@@ -338,10 +367,11 @@ def check(tol_ntk=1e-5, tol_grad=1e-4):
     pass."""
     ok = True
     for model_name, spec in MODELS.items():
+        image_shape = IMAGE_SHAPES[model_name]
         k_params, k_teacher, k_masks, k_x1, k_x2 = jax.random.split(jax.random.PRNGKey(1), 5)
-        params = init_params(spec, k_params)
-        x1 = jax.random.normal(k_x1, (3,) + IMAGE_SHAPE)
-        x2 = jax.random.normal(k_x2, (2,) + IMAGE_SHAPE)
+        params = init_params(spec, k_params, image_shape)
+        x1 = jax.random.normal(k_x1, (3,) + image_shape)
+        x2 = jax.random.normal(k_x2, (2,) + image_shape)
         reference = jax.jit(partial(empirical_ntk, spec))(params, x1, x2)
         for name, fn in NT_IMPLEMENTATIONS.items():
             theta = jax.jit(partial(fn, spec))(params, x1, x2)
@@ -351,7 +381,7 @@ def check(tol_ntk=1e-5, tol_grad=1e-4):
             print(f"{'ok  ' if good else 'FAIL'} ntk              {model_name:<14} {name:<40} shape {tuple(theta.shape)}  "
                   f"rel err {err:.2e} (tol {tol_ntk:g})", flush=True)
 
-        teacher = init_params(spec, k_teacher)
+        teacher = init_params(spec, k_teacher, image_shape)
         masks = [jax.random.bernoulli(k, DENSITY, p["w"].shape).astype(jnp.float32)
                  for k, p in zip(jax.random.split(k_masks, len(params)), params)]
         k_t = empirical_ntk(spec, teacher, x1, x2)
@@ -387,7 +417,8 @@ def time_workload(run, min_time, min_runs=10, warmup=3):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--only", metavar="SUBSTRING", help="only workloads whose name contains this")
+    parser.add_argument("--only", metavar="SUBSTRING",
+                        help="only workloads whose name contains this (the slow conv4 ones run only when selected)")
     parser.add_argument("--min-time", type=float, default=1.0, metavar="SECONDS",
                         help="minimum timed seconds per workload (default 1)")
     parser.add_argument("--check", action="store_true",
@@ -398,7 +429,7 @@ def main(argv=None):
         sys.exit(0 if check() else 1)
 
     workloads = [w for name in MODELS for w in make_workloads(name)]
-    selected = [w for w in workloads if args.only is None or args.only in w[0]]
+    selected = [w for w in workloads if (args.only in w[0] if args.only is not None else not is_slow(w[0]))]
     if not selected:
         parser.error(f"--only {args.only!r} matches no workload; names: {', '.join(n for n, _ in workloads)}")
 
@@ -410,11 +441,12 @@ def main(argv=None):
     results = []
     for name, setup in selected:
         runs_by_impl = setup()
+        timing = {"min_runs": 3, "warmup": 1} if is_slow(name) else {}
         if callable(runs_by_impl):
-            median_ms, runs = time_workload(runs_by_impl, args.min_time)
+            median_ms, runs = time_workload(runs_by_impl, args.min_time, **timing)
             entry = {"name": name, "median_ms": round(median_ms, 3), "runs": runs}
         else:  # {implementation: run}: time each, report the fastest
-            timed = {impl: time_workload(run, args.min_time) for impl, run in runs_by_impl.items()}
+            timed = {impl: time_workload(run, args.min_time, **timing) for impl, run in runs_by_impl.items()}
             impl = min(timed, key=lambda i: timed[i][0])
             median_ms, runs = timed[impl]
             entry = {"name": name, "median_ms": round(median_ms, 3), "runs": runs, "implementation": impl}

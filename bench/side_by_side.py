@@ -5,7 +5,8 @@ the median of the per-round medians.
 Shared machines are noisy in bursts (a busy neighbour can slow every number by 1.5x for a minute).
 Alternating the two tools round by round, and taking the median over rounds, keeps one burst from
 deciding a comparison. The plain (Jacobian-contraction) JAX workloads take seconds per call and
-are timed once.
+are timed once. The Conv-4 workloads (seconds per step; JAX only has its structured ones) are
+opt-in in both tools and here (--conv4).
 
     python3 bench/side_by_side.py --ntt .build/release/ntt --rounds 5 --out docs/results/bench-side-by-side.json
 """
@@ -32,6 +33,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="ntt --threads (default 2)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     parser.add_argument("--out", help="also write the raw per-round medians and the summary as JSON here")
+    parser.add_argument("--conv4", action="store_true",
+                        help="also time the Conv-4 workloads (ntk/conv4, ntt-step/conv4) every round")
     args = parser.parse_args(argv)
     if not os.access(args.ntt, os.X_OK):
         parser.error(f"--ntt {args.ntt!r} is not an executable; build with `swift build -c release` first")
@@ -39,12 +42,17 @@ def main(argv=None):
         parser.error("--rounds must be at least 1")
 
     jax_script = [sys.executable, os.path.join(HERE, "jax_reference.py"), "--json"]
+    ntt_bench = [args.ntt, "bench", "--json", "--threads", str(args.threads)]
     ntt_rounds, jax_rounds = [], []
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
-        ntt_rounds.append(run_json([args.ntt, "bench", "--json", "--threads", str(args.threads)]))
+        ntt = run_json(ntt_bench)
         jax = run_json(jax_script + ["--only", "train-step"])
-        jax.update(run_json(jax_script + ["--only", "structured"]))
+        jax.update(run_json(jax_script + ["--only", "-structured/lenet"]))
+        if args.conv4:
+            ntt.update(run_json(ntt_bench + ["--filter", "conv4"]))
+            jax.update(run_json(jax_script + ["--only", "-structured/conv4"]))
+        ntt_rounds.append(ntt)
         jax_rounds.append(jax)
     print("plain JAX NTK workloads (once)", file=sys.stderr, flush=True)
     plain = run_json(jax_script + ["--only", "ntk/"])
