@@ -53,9 +53,11 @@ package struct ConvLayer: LayerRule {
 
     /// The input's patch matrix P [n·S, K], the weight as [K, cout] and the window geometry.
     package struct Trace: ParametrisedLayerTrace {
-        /// Per-sample Jacobians of up to this many floats per batch (64 MB) are formed whole and
-        /// kept for the backward pass; larger ones are contracted chunk by chunk.
-        static let largestHeldJacobian = 1 << 24
+        /// Per-sample Jacobians of up to this many floats per batch (32 MB; LeNet-5's conv2 has 8M)
+        /// are formed whole and kept for the backward pass; larger ones are contracted chunk by chunk.
+        static let largestHeldJacobian = 1 << 23
+        /// The largest rearranged copy of Δ (floats per batch, 64 MB) made to save GEMM calls.
+        static let largestHeldCopy = 1 << 24
 
         package var patches: Tensor
         package var weight: Tensor
@@ -89,10 +91,11 @@ package struct ConvLayer: LayerRule {
             }
             // Per-sample Jacobians J[(i,a), (p,q)] = Σ_s P[i,s,p] Δ[i,a,s,q], rows in (sample, output)
             // order. Small Jacobians (K·cout ≤ 4096, e.g. a first conv layer) come from one GEMM per
-            // sample, Pᵢᵀ·Δᵢ with Δᵢ as [S, k·cout], then a cheap transpose of the small result; large
-            // ones from k GEMMs per sample that write each row block in place (no large transpose).
+            // sample, Pᵢᵀ·Δᵢ with Δᵢ as [S, k·cout], then a cheap transpose of the small result, unless
+            // that copy of Δ would be large (Conv-4's first layer: 74 MB per batch, kept for the
+            // backward pass); others from k GEMMs per sample that write each row block in place.
             func jacobians(_ p: Tensor, _ d: Tensor, _ n: Int) -> Tensor {
-                if kk * cout <= 4096 {
+                if kk * cout <= 4096 && d.count <= Self.largestHeldCopy {
                     let dd = d.reshaped([n, k, s, cout]).permuted([0, 2, 1, 3]).reshaped([n, s, k * cout])
                     return Tensor.batchedMatmul(p.reshaped([n, s, kk]), transposeA: true, dd)
                         .reshaped([n, kk, k, cout]).permuted([0, 2, 1, 3]).reshaped([n * k, kk * cout])
@@ -103,10 +106,10 @@ package struct ConvLayer: LayerRule {
             if mask != nil || useJacobians {
                 let weightPart: Tensor
                 if mask == nil && max(n1, n2) * k * kk * cout > Self.largestHeldJacobian {
-                    // Large Jacobians (Conv-4's last two layers: 94 and 189 MB per batch of 32)
+                    // Large Jacobians (Conv-4's last three layers: 47, 94, 189 MB per batch of 32)
                     // are never held: their Gram goes chunk by chunk over patch entries, and its
-                    // pullback rebuilds the chunks (one more Jacobian pass, S·K·c per row, which
-                    // is small next to the Gram's n₂k·K·c when S < n₂k).
+                    // pullback rebuilds the chunks (one more Jacobian pass per side, S·K·c per row,
+                    // S/(n₂k) of the Gram's n₂k·K·c: 0.3–2.5 on Conv-4; no slower step measured).
                     func shape(_ n: Int) -> SampleJacobianShape {
                         SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout)
                     }

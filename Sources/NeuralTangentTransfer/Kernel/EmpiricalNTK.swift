@@ -49,7 +49,11 @@ public enum EmpiricalNTK {
             let mask = (scope == .surviving) ? masks?[layer] : nil
             let term = trace1.kernelTerm(pairedWith: trace2, deltas1[layer], deltas2[layer], outputs: k,
                                          mask: mask, contraction: convContraction)
-            total = total.map { $0 + term } ?? term
+            // term + total (the same sums as total + term): the backward pass then visits the
+            // first layer's term first and each layer's cotangent push right after the term that
+            // uses it, so the gradients of each layer's Δ are consumed before the next layer's
+            // are formed instead of all of them being alive at once (Conv-4: hundreds of MB).
+            total = total.map { term + $0 } ?? term
             layer += 1
         }
         // [n₁, k, n₂, k] → [n₁, n₂, k, k]
