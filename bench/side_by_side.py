@@ -48,10 +48,10 @@ def main(argv=None):
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
         ntt = run_json(ntt_bench)
         jax = run_json(jax_script + ["--only", "train-step"])
-        jax.update(run_json(jax_script + ["--only", "-structured/lenet"]))
+        jax.update(run_json(jax_script + ["--only=-structured/lenet"]))
         if args.conv4:
             ntt.update(run_json(ntt_bench + ["--filter", "conv4"]))
-            jax.update(run_json(jax_script + ["--only", "-structured/conv4"]))
+            jax.update(run_json(jax_script + ["--only=-structured/conv4"]))
         ntt_rounds.append(ntt)
         jax_rounds.append(jax)
     print("plain JAX NTK workloads (once)", file=sys.stderr, flush=True)
