@@ -54,10 +54,22 @@ def main(argv=None):
             jax.update(run_json(jax_script + ["--only=-structured/conv4"]))
         ntt_rounds.append(ntt)
         jax_rounds.append(jax)
+        write_report(args, ntt_rounds, jax_rounds, plain=None)  # a killed sitting keeps its rounds
     print("plain JAX NTK workloads (once)", file=sys.stderr, flush=True)
     plain = run_json(jax_script + ["--only", "ntk/"])
     plain.update(run_json(jax_script + ["--only", "ntt-step/"]))
+    summary = write_report(args, ntt_rounds, jax_rounds, plain)
+    print(f"{'workload':34} {'ntt ms':>9} {'(range)':>17} {'JAX ms':>9} {'JAX structured':>15}")
+    for s in summary:
+        lo, hi = s["ntt_range_ms"]
+        jax = "" if s["jax_ms"] is None else f"{s['jax_ms']:9.3f}"
+        structured = "" if s["jax_structured_ms"] is None else f"{s['jax_structured_ms']:15.3f}"
+        print(f"{s['name']:34} {s['ntt_ms']:9.3f} {f'({lo:.3f}–{hi:.3f})':>17} {jax:>9} {structured:>15}")
 
+
+def write_report(args, ntt_rounds, jax_rounds, plain):
+    """The summary so far; written to --out (atomically) after every round and at the end.
+    `plain` is None until the plain JAX workloads have run."""
     def median(rounds, name):
         values = [r[name] for r in rounds if name in r]
         return round(statistics.median(values), 3) if values else None
@@ -69,21 +81,19 @@ def main(argv=None):
             "name": name,
             "ntt_ms": median(ntt_rounds, name),
             "ntt_range_ms": [min(r[name] for r in ntt_rounds), max(r[name] for r in ntt_rounds)],
-            "jax_ms": median(jax_rounds, name) if kind == "train-step" else plain.get(name),
+            "jax_ms": median(jax_rounds, name) if kind == "train-step" else (plain or {}).get(name),
             "jax_structured_ms": median(jax_rounds, f"{kind}-structured/{model}"),
         })
-    report = {"rounds": args.rounds, "threads": args.threads, "summary": summary,
-              "ntt_rounds": ntt_rounds, "jax_rounds": jax_rounds, "jax_plain_once": plain}
+    report = {"rounds": len(ntt_rounds), "rounds_planned": args.rounds, "threads": args.threads,
+              "complete": plain is not None, "summary": summary,
+              "ntt_rounds": ntt_rounds, "jax_rounds": jax_rounds, "jax_plain_once": plain or {}}
     if args.out:
-        with open(args.out, "w") as f:
+        partial = args.out + ".partial"
+        with open(partial, "w") as f:
             json.dump(report, f, indent=1)
             f.write("\n")
-    print(f"{'workload':34} {'ntt ms':>9} {'(range)':>17} {'JAX ms':>9} {'JAX structured':>15}")
-    for s in summary:
-        lo, hi = s["ntt_range_ms"]
-        jax = "" if s["jax_ms"] is None else f"{s['jax_ms']:9.3f}"
-        structured = "" if s["jax_structured_ms"] is None else f"{s['jax_structured_ms']:15.3f}"
-        print(f"{s['name']:34} {s['ntt_ms']:9.3f} {f'({lo:.3f}–{hi:.3f})':>17} {jax:>9} {structured:>15}")
+        os.replace(partial, args.out)
+    return summary
 
 
 if __name__ == "__main__":
