@@ -83,28 +83,26 @@ extension Model {
         return (h, traces)
     }
 
-    /// The parameters of a traced pass with weights w ⊙ m. A layer whose rule multiplies sparse
-    /// weights (`LayerRule.multipliesSparseWeights`) and whose mask is a constant 0/1 mask no
-    /// denser than `SparseProduct.densityThreshold` gets its raw w and the mask's kept entries:
-    /// its products then skip the pruned weights (the same values up to rounding, at a fraction
-    /// of the cost). The others get w ⊙ m (`effectiveWeights`, or the caller's copy of it). The
-    /// lists of a mask are made once and kept while it is in use (`SparseMaskCache`).
-    package func tracedParameters(_ params: [LayerParameters], masks: [Tensor]?,
+    /// The parameters of a traced pass with weights w ⊙ m. A layer whose mask has its kept
+    /// entries listed (`IndexedMasks`: a constant 0/1 mask no denser than
+    /// `SparseProduct.densityThreshold` of a layer that multiplies sparse weights) gets its raw w
+    /// and those lists: its products then skip the pruned weights (the same values up to rounding,
+    /// at a fraction of the cost). The others get w ⊙ m (`effectiveWeights`, or the caller's copy
+    /// of it). The caller lists the masks, once per mask update in a loop.
+    package func tracedParameters(_ params: [LayerParameters], masks: IndexedMasks?,
                                   effectiveWeights: [Tensor]? = nil) -> [LayerParameters] {
         guard let masks else { return params }
-        precondition(masks.count == params.count, "tracedParameters: \(masks.count) masks for \(params.count) layers")
-        let patterns = zip(parametrisedLayers, masks).map { i, m -> SparsePattern? in
-            guard rules[i].multipliesSparseWeights, !m.isTracked, m.rank == 2 else { return nil }
-            return SparseMaskCache.shared.pattern(for: m)
-        }
+        let tensors = masks.tensors, patterns = masks.patterns
+        precondition(tensors.count == params.count,
+                     "tracedParameters: \(tensors.count) masks for \(params.count) layers")
         let dense = patterns.allSatisfy { $0 != nil } ? nil
-            : effectiveWeights ?? Model.effectiveWeights(params, masks: masks)
+            : effectiveWeights ?? Model.effectiveWeights(params, masks: tensors)
         return params.indices.map { l in
             guard let pattern = patterns[l] else {
                 return LayerParameters(weight: dense![l], bias: params[l].bias)
             }
-            precondition(params[l].weight.shape == masks[l].shape, "tracedParameters: mask shape "
-                         + "\(masks[l].shape) differs from weight shape \(params[l].weight.shape)")
+            precondition(params[l].weight.shape == tensors[l].shape, "tracedParameters: mask shape "
+                         + "\(tensors[l].shape) differs from weight shape \(params[l].weight.shape)")
             return LayerParameters(weight: params[l].weight, bias: params[l].bias, sparseMask: pattern)
         }
     }

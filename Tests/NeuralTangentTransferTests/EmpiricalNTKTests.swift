@@ -68,11 +68,34 @@ struct EmpiricalNTKTests {
         let model = try Model(spec: ModelSpec(parsing: "dense(40),relu,dense(30),relu,dense(3)"), inputShape: [50])
         let params = model.initialize(seed: 2)
         let masks = Self.randomMasks(model, seed: 5, keep: 0.03)
-        #expect(model.tracedParameters(params, masks: masks).allSatisfy { $0.sparseMask != nil })
+        #expect(IndexedMasks(model: model, masks: masks).patterns.allSatisfy { $0 != nil })
         let x1 = Self.randomInputs(model, count: 5, seed: 1), x2 = Self.randomInputs(model, count: 3, seed: 2)
         let plain = JacobianNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2, scope: scope)
         let fast = EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2, scope: scope)
         #expect(Self.maxRelativeError(fast.kernel, plain) < 1e-5, "\(scope)")
         #expect(Self.maxRelativeError(fast.outputs2, model.apply(params, masks: masks, to: x2)) < 1e-6)
+    }
+
+    /// Masks listed beforehand (as a transfer lists them once per mask update) give the same bits
+    /// as masks listed by the call, sparse or dense, in every scope.
+    @Test(arguments: KernelScope.allCases)
+    func listedMasksGiveTheSameKernel(scope: KernelScope) throws {
+        let model = try Model(spec: ModelSpec(parsing: "dense(40),relu,dense(30),relu,dense(3)"), inputShape: [50])
+        let params = model.initialize(seed: 2)
+        let x1 = Self.randomInputs(model, count: 5, seed: 1), x2 = Self.randomInputs(model, count: 3, seed: 2)
+        for keep in [0.03, 0.5] {
+            let masks = Self.randomMasks(model, seed: 5, keep: keep)
+            let listed = IndexedMasks(model: model, masks: masks)
+            #expect(listed.patterns.contains { $0 != nil } == (keep < 0.05))
+            let perCall = EmpiricalNTK.compute(model: model, parameters: params, masks: masks, x1: x1, x2: x2,
+                                               scope: scope)
+            for _ in 0..<2 {
+                let given = EmpiricalNTK.compute(model: model, parameters: params, masks: listed, x1: x1, x2: x2,
+                                                 scope: scope)
+                #expect(given.kernel.scalars == perCall.kernel.scalars, "keep \(keep)")
+                #expect(given.outputs1.scalars == perCall.outputs1.scalars)
+                #expect(given.outputs2.scalars == perCall.outputs2.scalars)
+            }
+        }
     }
 }

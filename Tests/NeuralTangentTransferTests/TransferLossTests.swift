@@ -72,7 +72,7 @@ struct TransferLossTests {
         let x2 = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 4)
         let targets = TransferLoss.Targets.teacher(model: model, parameters: model.initialize(seed: 1), x1: x1, x2: x2)
         let loss = TransferLoss(lambdaKernel: 0.5, lambdaL2: 0.01, density: 0.03)
-        #expect(model.tracedParameters(student, masks: masks).allSatisfy { $0.sparseMask != nil })
+        #expect(IndexedMasks(model: model, masks: masks).patterns.allSatisfy { $0 != nil })
         let (sparse, grads) = loss.valueAndGradient(model: model, parameters: student, masks: masks,
                                                     x1: x1, x2: x2, targets: targets)
         let count = student.flattened.count
@@ -85,5 +85,33 @@ struct TransferLossTests {
         for (a, b) in zip(grads.flattened, denseGrads) {
             #expect(EmpiricalNTKTests.maxRelativeError(a, b) < 1e-5)
         }
+    }
+
+    /// Masks listed beforehand (as the transfer loop lists them once per mask update) give the
+    /// same bits as masks listed by each call: loss terms and gradients, in each gradient mode.
+    @Test(arguments: [false, true])
+    func listedMasksGiveTheSameLossAndGradient(straightThrough: Bool) throws {
+        let model = try Model(spec: ModelSpec(parsing: "dense(40),relu,dense(30),relu,dense(3)"), inputShape: [50])
+        let (student, masks) = (model.initialize(seed: 2), EmpiricalNTKTests.randomMasks(model, seed: 6, keep: 0.02))
+        let listed = IndexedMasks(model: model, masks: masks)
+        #expect(listed.patterns.allSatisfy { $0 != nil })
+        let x1 = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 3)
+        let x2 = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 4)
+        let targets = TransferLoss.Targets.teacher(model: model, parameters: model.initialize(seed: 1), x1: x1, x2: x2)
+        let loss = TransferLoss(lambdaKernel: 0.5, lambdaL2: 0.01, density: 0.03, scope: .surviving)
+        func scalars(_ t: TransferLoss.Terms) -> [Float] {
+            [t.total, t.ntkDistance, t.targetDistance, t.l2].map(\.scalar)
+        }
+        let (perCall, perCallGrads) = loss.valueAndGradient(model: model, parameters: student, masks: masks, x1: x1,
+                                                            x2: x2, targets: targets, straightThrough: straightThrough)
+        let (given, givenGrads) = loss.valueAndGradient(model: model, parameters: student, masks: listed, x1: x1,
+                                                        x2: x2, targets: targets, straightThrough: straightThrough)
+        #expect(scalars(given) == scalars(perCall))
+        #expect(givenGrads.flattened.map(\.scalars) == perCallGrads.flattened.map(\.scalars))
+        let evaluated = withoutDerivatives {
+            (loss.evaluate(model: model, parameters: student, masks: masks, x1: x1, x2: x2, targets: targets),
+             loss.evaluate(model: model, parameters: student, masks: listed, x1: x1, x2: x2, targets: targets))
+        }
+        #expect(scalars(evaluated.1) == scalars(evaluated.0))
     }
 }

@@ -14,7 +14,7 @@ extension TransferRun {
         for i in s.weights.indices {
             tensors.append((TensorNames.weight(i), s.weights[i]))
             tensors.append((TensorNames.bias(i), s.biases[i]))
-            tensors.append((TensorNames.mask(i), s.masks[i]))
+            tensors.append((TensorNames.mask(i), s.masks.tensors[i]))
         }
         let shapes = s.weights.map(\.shape) + s.biases.map(\.shape)
         for (t, shape) in shapes.enumerated() where !s.adam.m.isEmpty {
@@ -97,7 +97,7 @@ extension TransferRun {
         return State(iteration: iteration,
                      weights: shapes.indices.map { tensor(TensorNames.weight($0)) },
                      biases: shapes.indices.map { tensor(TensorNames.bias($0)) },
-                     masks: shapes.indices.map { tensor(TensorNames.mask($0)) },
+                     masks: IndexedMasks(model: model, masks: shapes.indices.map { tensor(TensorNames.mask($0)) }),
                      adam: adam, sgd: MomentumSGD(learningRate: config.learningRate, momentum: 0),
                      order: order, metricsBytes: metricsBytes)
     }
@@ -109,7 +109,7 @@ extension TransferRun {
                               to: Self.teacherName)
         try folder.writeTensors([("x", probe)], metadata: meta.merging(["role": "probe"]) { $1 }, to: Self.probeName)
         // The student goes last: its presence marks a finished run.
-        try folder.writeModel(s.parameters, masks: s.masks, metadata: meta.merging(["role": "student"]) { $1 },
+        try folder.writeModel(s.parameters, masks: s.masks.tensors, metadata: meta.merging(["role": "student"]) { $1 },
                               to: Self.studentName)
     }
 }

@@ -75,7 +75,9 @@ public struct TransferRun {
         var iteration: Int
         var weights: [Tensor]
         var biases: [Tensor]
-        var masks: [Tensor]
+        /// The masks with their kept entries listed, once per mask update, for every step and probe
+        /// record until the next (`IndexedMasks`).
+        var masks: IndexedMasks
         var adam: Adam
         /// Plain SGD (momentum 0, so no state survives a step: nothing to checkpoint).
         var sgd: MomentumSGD
@@ -125,7 +127,8 @@ public struct TransferRun {
         } else {
             try folder.writeConfig(config, info: info)
             state = State(iteration: 0, weights: teacher.map(\.weight), biases: teacher.map(\.bias),
-                          masks: try initialMasks(teacher), adam: Adam(learningRate: config.learningRate),
+                          masks: IndexedMasks(model: model, masks: try initialMasks(teacher)),
+                          adam: Adam(learningRate: config.learningRate),
                           sgd: MomentumSGD(learningRate: config.learningRate, momentum: 0),
                           order: BatchOrder(count: data.count, batchSize: config.batchSize, seed: config.seed),
                           metricsBytes: 0)
@@ -166,7 +169,7 @@ public struct TransferRun {
             switch config.optimizer {
             case .adam:
                 // `frozen`: the masks hold pruned weights and their moments still; biases are never masked.
-                let frozen = config.prunedUpdates == .frozen ? state.masks + state.biases.map { _ in nil } : nil
+                let frozen = config.prunedUpdates == .frozen ? state.masks.tensors + state.biases.map { _ in nil } : nil
                 state.adam.update(&tensors, gradients: grads.flattened, frozen: frozen)
             case .sgd:
                 // Momentum 0: a pruned weight's zero gradient (`momentum`, `frozen`) leaves it as it is.
@@ -181,8 +184,8 @@ public struct TransferRun {
             // updated; the last update comes strictly before the last `maskUpdateEvery` iterations.
             if t % config.recordEvery == 0 || t == total { try record(&state) }
             if t % config.maskUpdateEvery == 0 && t < total - config.maskUpdateEvery {
-                state.masks = MagnitudePruner.masks(weights: state.weights, density: config.density,
-                                                    scope: config.prune)
+                state.masks = IndexedMasks(model: model, masks: MagnitudePruner.masks(
+                    weights: state.weights, density: config.density, scope: config.prune))
             }
             progress(TransferProgress(iteration: t, total: total, ntkDistance: lastNTK))
 

@@ -26,16 +26,40 @@ public enum EmpiricalNTK {
 
     /// Kernel between batches x₁ [n₁, …] and x₂ [n₂, …] of the model with weights w ⊙ m.
     ///
+    /// Lists the masks' kept entries for this call; a loop that computes many kernels with the
+    /// same masks lists them once and passes them (`compute(model:parameters:masks:…)` with
+    /// `IndexedMasks`): the same kernel, without listing them again.
+    ///
     /// - Parameter effectiveWeights: w ⊙ m if the caller has it already (it must be
     ///   `Model.effectiveWeights(parameters, masks: masks)`); computed here otherwise.
     public static func compute(model: Model, parameters: [LayerParameters], masks: [Tensor]?,
                                x1: Tensor, x2: Tensor, scope: KernelScope = .effective,
                                convContraction: ConvContraction = .automatic,
                                effectiveWeights: [Tensor]? = nil) -> Result {
+        let listed = masks.map { IndexedMasks(model: model, masks: $0) }
+        return compute(model: model, parameters: parameters, listedMasks: listed, x1: x1, x2: x2, scope: scope,
+                       convContraction: convContraction, effectiveWeights: effectiveWeights)
+    }
+
+    /// Kernel between x₁ and x₂ of the model with weights w ⊙ m, for masks listed beforehand.
+    ///
+    /// - Parameter effectiveWeights: w ⊙ m if the caller has it already (it must be
+    ///   `Model.effectiveWeights(parameters, masks: masks.tensors)`); computed here otherwise.
+    public static func compute(model: Model, parameters: [LayerParameters], masks: IndexedMasks,
+                               x1: Tensor, x2: Tensor, scope: KernelScope = .effective,
+                               convContraction: ConvContraction = .automatic,
+                               effectiveWeights: [Tensor]? = nil) -> Result {
+        compute(model: model, parameters: parameters, listedMasks: masks, x1: x1, x2: x2, scope: scope,
+                convContraction: convContraction, effectiveWeights: effectiveWeights)
+    }
+
+    private static func compute(model: Model, parameters: [LayerParameters], listedMasks masks: IndexedMasks?,
+                                x1: Tensor, x2: Tensor, scope: KernelScope, convContraction: ConvContraction,
+                                effectiveWeights: [Tensor]?) -> Result {
         precondition(effectiveWeights == nil || effectiveWeights!.count == parameters.count,
                      "EmpiricalNTK.compute: \(effectiveWeights!.count) effective weights for "
                      + "\(parameters.count) layers")
-        // Sparse masks are listed once for both batches.
+        // One set of traced parameters (raw or effective weights) for both batches.
         let layers = model.tracedParameters(parameters, masks: masks, effectiveWeights: effectiveWeights)
         let k = model.outputCount
         let (y1, traces1) = model.tracedApply(layers, to: x1)
@@ -46,7 +70,7 @@ public enum EmpiricalNTK {
         var layer = 0
         for (trace1, trace2) in zip(traces1, traces2) {
             guard let trace1 = trace1 as? any ParametrisedLayerTrace else { continue }
-            let mask = (scope == .surviving) ? masks?[layer] : nil
+            let mask = (scope == .surviving) ? masks?.tensors[layer] : nil
             let term = trace1.kernelTerm(pairedWith: trace2, deltas1[layer], deltas2[layer], outputs: k,
                                          mask: mask, contraction: convContraction)
             // term + total (the same sums as total + term): the backward pass then visits the

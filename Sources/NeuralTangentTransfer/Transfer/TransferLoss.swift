@@ -42,17 +42,26 @@ public struct TransferLoss: Sendable, Codable, Equatable {
         public var l2: Tensor
     }
 
+    /// The loss with masks `masks`, listed for this call (`IndexedMasks`; a loop passes them
+    /// listed once per mask update instead).
     public func evaluate(model: Model, parameters: [LayerParameters], masks: [Tensor],
                          x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
+        evaluate(model: model, parameters: parameters, masks: IndexedMasks(model: model, masks: masks),
+                 x1: x1, x2: x2, targets: targets)
+    }
+
+    /// The loss with masks listed beforehand.
+    public func evaluate(model: Model, parameters: [LayerParameters], masks: IndexedMasks,
+                         x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
         // w ⊙ m once, for the kernel and the penalty.
-        evaluate(model: model, effectiveWeights: Model.effectiveWeights(parameters, masks: masks),
+        evaluate(model: model, effectiveWeights: Model.effectiveWeights(parameters, masks: masks.tensors),
                  parameters: parameters, masks: masks, x1: x1, x2: x2, targets: targets)
     }
 
     /// The loss at effective weights `weights` = w ⊙ m; `parameters` give the biases, `masks`
-    /// the surviving kernel scope.
-    func evaluate(model: Model, effectiveWeights weights: [Tensor], parameters: [LayerParameters], masks: [Tensor],
-                  x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
+    /// the sparse products' lists and the surviving kernel scope.
+    func evaluate(model: Model, effectiveWeights weights: [Tensor], parameters: [LayerParameters],
+                  masks: IndexedMasks, x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
         let student = EmpiricalNTK.compute(model: model, parameters: parameters, masks: masks,
                                            x1: x1, x2: x2, scope: scope, effectiveWeights: weights)
         let outputs = Tensor.concatenate(rows: [student.outputs1, student.outputs2])
@@ -64,7 +73,9 @@ public struct TransferLoss: Sendable, Codable, Equatable {
         return Terms(total: total, ntkDistance: ntkDistance, targetDistance: targetDistance, l2: l2)
     }
 
-    /// The loss terms and the gradient w.r.t. each layer's raw weight and bias.
+    /// The loss terms and the gradient w.r.t. each layer's raw weight and bias, with masks
+    /// `masks` listed for this call (`IndexedMasks`; a loop passes them listed once per mask
+    /// update instead).
     ///
     /// - Parameter straightThrough: the weights' gradient is ∂L/∂(w ⊙ m), the effective weights
     ///   taken as the variables, so pruned entries get the gradient they would have unmasked
@@ -72,8 +83,17 @@ public struct TransferLoss: Sendable, Codable, Equatable {
     public func valueAndGradient(model: Model, parameters: [LayerParameters], masks: [Tensor],
                                  x1: Tensor, x2: Tensor, targets: Targets, straightThrough: Bool = false)
         -> (terms: Terms, gradient: [LayerParameters]) {
+        valueAndGradient(model: model, parameters: parameters, masks: IndexedMasks(model: model, masks: masks),
+                         x1: x1, x2: x2, targets: targets, straightThrough: straightThrough)
+    }
+
+    /// The loss terms and the gradient w.r.t. each layer's raw weight and bias, with masks
+    /// listed beforehand (`straightThrough` as above).
+    public func valueAndGradient(model: Model, parameters: [LayerParameters], masks: IndexedMasks,
+                                 x1: Tensor, x2: Tensor, targets: Targets, straightThrough: Bool = false)
+        -> (terms: Terms, gradient: [LayerParameters]) {
         let start = !straightThrough ? parameters
-            : [LayerParameters](weights: Model.effectiveWeights(parameters, masks: masks),
+            : [LayerParameters](weights: Model.effectiveWeights(parameters, masks: masks.tensors),
                                 biases: parameters.map(\.bias))
         let (_, terms, grads) = NTTAutodiff.valueAndGradient(at: start.flattened, ofValueAndAux: { v in
             let p = [LayerParameters](unflattening: v)
