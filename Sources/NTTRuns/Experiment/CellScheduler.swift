@@ -37,7 +37,7 @@ public final class CellScheduler {
         var running: [Running] = []
         var failed: Set<ExperimentCell> = []
         var finished = skipped
-        var secondsSpent = 0.0, cellsTimed = 0
+        var times = CellTimes()
         var stopForwarded = false
 
         while !pending.isEmpty || !running.isEmpty {
@@ -57,13 +57,13 @@ public final class CellScheduler {
                 let seconds = Date().timeIntervalSince(r.started)
                 if r.process.terminationStatus == 0 && layout.isFinished(r.cell) {
                     finished += 1
-                    secondsSpent += seconds; cellsTimed += 1
+                    times.add(r.cell.kind, seconds: seconds)
                     let result = try? CellResult.read(layout.done(r.cell))
                     let summary = result.map(Self.summary) ?? ""
-                    let remaining = Double(pending.count + running.count - 1) * secondsSpent
-                        / Double(cellsTimed) / Double(jobs)
-                    say(String(format: "[%d/%d] %@ done %@ (%.0f s; about %@ left)", finished, cells.count, r.cell.id,
-                               summary, seconds, TimeText.clock(remaining)))
+                    let others = running.filter { $0.process.processIdentifier != r.process.processIdentifier }
+                    let left = times.estimate(remaining: pending + others.map(\.cell), jobs: jobs)
+                    say(String(format: "[%d/%d] %@ done %@ (%.0f s; %@)", finished, cells.count, r.cell.id,
+                               summary, seconds, left))
                 } else if stop.isSet {
                     say("\(r.cell.id): stopped")
                 } else if r.process.terminationStatus == CellRunner.busyExitCode {
