@@ -39,6 +39,13 @@ struct ExperimentCommand: ParsableCommand {
     @Option(help: "Training iterations (overrides --train-epochs).") var trainIterations: Int?
     @Option(help: "Evaluate test accuracy every this many training iterations (default: 100).") var evaluateEvery: Int?
     @Option(help: "Cells run at once.") var jobs = 1
+    @Option(help: ArgumentHelp("""
+        Start only cells expected to finish within this time (e.g. 2h30m, 90m, 1:30:00; \
+        estimated from the finished cells of the same kind), and stop the running ones when it is \
+        up (transfers checkpoint); exits with status 75 if cells are left. For a session or a Slurm \
+        allocation with a wall-clock limit.
+        """, valueName: "duration"))
+    var timeLimit: String?
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "Write the cell commands and Slurm scripts into DIR/plan instead of running.") var plan = false
     @Option(help: .hidden) var cell: String?  // run one cell in this process (used by the scheduler and by plans)
@@ -79,6 +86,10 @@ struct ExperimentCommand: ParsableCommand {
 
     func run() throws {
         let root = URL(fileURLWithPath: out)
+        let limit = try timeLimit.map { try TimeText.seconds(parsing: $0, flag: "--time-limit") }
+        if limit != nil && (plan || cell != nil) {
+            throw NTTError("--time-limit cannot be combined with \(plan ? "--plan" : "--cell")")
+        }
         if let cell {
             let stop = SignalHandlers.install()  // transfers checkpoint on SIGINT/SIGTERM
             var bar: ProgressBar? = nil
@@ -108,7 +119,7 @@ struct ExperimentCommand: ParsableCommand {
         }
         let stop = SignalHandlers.install()
         let outcome = try experiment.run(jobs: jobs, threads: compute.budget, executable: Self.executablePath,
-                                         stop: stop) {
+                                         stop: stop, timeLimit: limit) {
             FileHandle.standardOutput.write(Data(($0 + "\n").utf8))  // now, not when a pipe's buffer fills
         }
         print(outcome.report.accuracyTable())
@@ -116,6 +127,14 @@ struct ExperimentCommand: ParsableCommand {
         if stop.isSet {
             print("interrupted; run the same command again to continue (finished cells are kept)")
             throw ExitCode(130)
+        }
+        if outcome.leftByTimeLimit > 0 {
+            print("time limit: \(outcome.leftByTimeLimit) cell(s) left; run the same command again to continue "
+                  + "(finished cells are kept)")
+            if outcome.failures > 0 {
+                print("\(outcome.failures) cell(s) failed; see the logs in \(experiment.layout.logs.path)")
+            }
+            throw ExitCode(75)
         }
         if outcome.failures > 0 {
             throw NTTError("\(outcome.failures) cell(s) failed; see the logs in \(experiment.layout.logs.path); "

@@ -25,4 +25,12 @@ struct CellTimesTests {
         #expect(times.estimate(remaining: [cell(.train)], jobs: 1) == "time left unknown")
         #expect(CellTimes().estimate(remaining: [], jobs: 1) == "about 00:00 left")
     }
+
+    @Test func aCellFitsWhenItsKindsMeanDoes() {
+        var times = CellTimes()
+        times.add(.train, seconds: 200)
+        times.add(.train, seconds: 400)
+        #expect(times.fits(.train, within: 300) && !times.fits(.train, within: 299))
+        #expect(times.fits(.transfer, within: 1))  // not yet timed: started
+    }
 }

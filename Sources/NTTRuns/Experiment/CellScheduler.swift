@@ -9,6 +9,11 @@ import Glibc
 /// Cells locked by another process (an earlier, killed scheduler's orphan, or another machine) are
 /// waited for, not duplicated. Progress lines go to `say` as they happen; a raised `stop` is passed
 /// on to the running cells once (transfers checkpoint, training cells stop and are redone next time).
+///
+/// With a `deadline`, a cell is started only if the mean time of its kind (from the cells
+/// finished so far, those of earlier runs included) ends before it, so that short cells fill the
+/// time left and none is started only to be killed; at the deadline the running cells are
+/// stopped as by `stop`. Cells left that way, and those that need them, are counted in `left`.
 public final class CellScheduler {
     let layout: ExperimentLayout
     let cells: [ExperimentCell]
@@ -16,12 +21,15 @@ public final class CellScheduler {
     let threadsPerJob: Int
     let executable: String
     let stop: StopFlag
+    let deadline: Date?
     let say: (String) -> Void
+    /// After `run`: cells not run because of the deadline (not started, or stopped at it).
+    public private(set) var left = 0
 
     public init(layout: ExperimentLayout, cells: [ExperimentCell], jobs: Int, threadsPerJob: Int, executable: String,
-                stop: StopFlag, say: @escaping (String) -> Void) {
+                stop: StopFlag, deadline: Date? = nil, say: @escaping (String) -> Void) {
         self.layout = layout; self.cells = cells; self.jobs = jobs; self.threadsPerJob = threadsPerJob
-        self.executable = executable; self.stop = stop; self.say = say
+        self.executable = executable; self.stop = stop; self.deadline = deadline; self.say = say
     }
 
     private struct Running { let cell: ExperimentCell; let process: Process; let started: Date }
@@ -36,12 +44,24 @@ public final class CellScheduler {
         try FileManager.default.createDirectory(at: layout.logs, withIntermediateDirectories: true)
         var running: [Running] = []
         var failed: Set<ExperimentCell> = []
+        var deferred: Set<ExperimentCell> = []
         var finished = skipped
         var times = CellTimes()
+        // Earlier runs' cells time the kinds from the start (for the estimates and the deadline).
+        for cell in cells where layout.isFinished(cell) {
+            if let result = try? CellResult.read(layout.done(cell)) { times.add(cell.kind, seconds: result.seconds) }
+        }
         var stopForwarded = false
+        var deadlinePassed = false
 
         while !pending.isEmpty || !running.isEmpty {
-            if stop.isSet {
+            if let deadline, !deadlinePassed, Date() >= deadline {
+                deadlinePassed = true
+                say("time limit reached: stopping \(running.count) running cell(s)")
+                deferred.formUnion(pending)
+                deferred.formUnion(running.map(\.cell))
+            }
+            if stop.isSet || deadlinePassed {
                 // Each cell process has its own process group (Foundation's Process does that),
                 // so a Ctrl-C reaches only us: pass it on once. Transfers checkpoint and exit;
                 // training cells stop and are redone next time.
@@ -64,7 +84,7 @@ public final class CellScheduler {
                     let left = times.estimate(remaining: pending + others.map(\.cell), jobs: jobs)
                     say(String(format: "[%d/%d] %@ done %@ (%.0f s; %@)", finished, cells.count, r.cell.id,
                                summary, seconds, left))
-                } else if stop.isSet {
+                } else if stop.isSet || deadlinePassed {
                     say("\(r.cell.id): stopped")
                 } else if r.process.terminationStatus == CellRunner.busyExitCode {
                     pending.append(r.cell)  // another process took the cell first: wait for it
@@ -78,9 +98,15 @@ public final class CellScheduler {
             running.removeAll { endedIDs.contains($0.process.processIdentifier) }
             // Launch what is ready.
             var index = 0
-            while running.count < jobs && index < pending.count && !stop.isSet {
+            while running.count < jobs && index < pending.count && !stop.isSet && !deadlinePassed {
                 let cell = pending[index]
                 let dependencies = cell.dependencies(in: grid)
+                if let deadline, dependencies.contains(where: deferred.contains)
+                    || !times.fits(cell.kind, within: deadline.timeIntervalSinceNow) {
+                    deferred.insert(cell)  // time only runs out: it would not fit later either
+                    pending.remove(at: index)
+                    continue
+                }
                 if let dependency = dependencies.first(where: failed.contains) {
                     failed.insert(cell)
                     say("\(cell.id): skipped, \(dependency.id), which it needs, failed")
@@ -99,6 +125,10 @@ public final class CellScheduler {
                 }
             }
             Thread.sleep(forTimeInterval: 0.1)
+        }
+        left = deferred.filter { !layout.isFinished($0) }.count
+        if left > 0 && !deadlinePassed {
+            say("time limit: \(left) cell(s) left that would not finish before it")
         }
         return failed.count
     }

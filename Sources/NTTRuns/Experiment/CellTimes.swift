@@ -10,6 +10,13 @@ struct CellTimes {
         counts[kind, default: 0] += 1
     }
 
+    /// Whether a cell of `kind` is expected to finish within `seconds`, at the mean of its kind
+    /// so far; a kind with no finished cell yet gets the benefit of the doubt.
+    func fits(_ kind: ExperimentCell.Kind, within available: Double) -> Bool {
+        guard let n = counts[kind], n > 0 else { return true }
+        return seconds[kind, default: 0] / Double(n) <= available
+    }
+
     /// Time left for `remaining` cells run `jobs` at a time, each at the mean of its kind so far:
     /// "about 1:02:03 left", with "+ N training cells not yet timed" for kinds with no finished
     /// cell yet, or "time left unknown" when none of them has a mean yet.

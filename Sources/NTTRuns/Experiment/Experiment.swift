@@ -39,21 +39,26 @@ public struct Experiment {
     public struct Outcome {
         /// Cells that failed (with their dependants).
         public var failures: Int
+        /// Cells not run because of the time limit (not started, or stopped at it).
+        public var leftByTimeLimit: Int
         public var report: ExperimentReport
     }
 
     /// Runs the unfinished cells, `jobs` at once with `threads` split between them, then writes
-    /// the report (also after a stop request, from what finished).
-    public func run(jobs: Int, threads: Int, executable: String, stop: StopFlag,
+    /// the report (also after a stop request, from what finished). With `timeLimit` (seconds),
+    /// only cells expected to finish within it are started, and running ones are stopped when it
+    /// is up (see `CellScheduler`).
+    public func run(jobs: Int, threads: Int, executable: String, stop: StopFlag, timeLimit: Double? = nil,
                     say: @escaping (String) -> Void) throws -> Outcome {
         guard jobs >= 1 else { throw NTTError("--jobs must be at least 1, got \(jobs)") }
         guard threads >= 1 else { throw NTTError("--threads must be at least 1, got \(threads)") }
         let scheduler = CellScheduler(layout: layout, cells: config.cells, jobs: jobs,
                                       threadsPerJob: max(1, threads / jobs),
-                                      executable: executable, stop: stop, say: say)
+                                      executable: executable, stop: stop,
+                                      deadline: timeLimit.map { Date().addingTimeInterval($0) }, say: say)
         let failures = try scheduler.run()
         let report = try ExperimentReport(root: layout.root)
         try report.write()
-        return Outcome(failures: failures, report: report)
+        return Outcome(failures: failures, leftByTimeLimit: scheduler.left, report: report)
     }
 }
