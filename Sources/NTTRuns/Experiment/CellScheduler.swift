@@ -81,7 +81,9 @@ public final class CellScheduler {
                     let result = try? CellResult.read(layout.done(r.cell))
                     let summary = result.map(Self.summary) ?? ""
                     let others = running.filter { $0.process.processIdentifier != r.process.processIdentifier }
-                    let left = times.estimate(remaining: pending + others.map(\.cell), jobs: jobs)
+                    // Cells left for a later run by the time limit still count.
+                    let left = times.estimate(remaining: pending + others.map(\.cell)
+                                              + deferred.subtracting(others.map(\.cell)), jobs: jobs)
                     say(String(format: "[%d/%d] %@ done %@ (%.0f s; %@)", finished, cells.count, r.cell.id,
                                summary, seconds, left))
                 } else if stop.isSet || deadlinePassed {
