@@ -91,7 +91,7 @@ struct ExperimentCommand: ParsableCommand {
             throw NTTError("--time-limit cannot be combined with \(plan ? "--plan" : "--cell")")
         }
         if let cell {
-            let stop = SignalHandlers.install()  // transfers checkpoint on SIGINT/SIGTERM
+            let stop = SignalHandlers.install()  // transfers checkpoint on SIGINT/SIGTERM, training stops
             var bar: ProgressBar? = nil
             let outcome = try compute.run {
                 try CellRunner(layout: ExperimentLayout(root: root)).run(cellID: cell, stop: stop) { p in
@@ -106,8 +106,9 @@ struct ExperimentCommand: ParsableCommand {
                 print("\(cell) is being run by another process")
                 throw ExitCode(CellRunner.busyExitCode)
             case .finished: print("\(cell): finished")
-            case .interrupted:
-                print("interrupted; checkpoint saved")
+            case .interrupted(let checkpointed):
+                print(checkpointed ? "interrupted; checkpoint saved"
+                      : "interrupted; nothing kept (a training cell starts again on the next run)")
                 throw ExitCode(130)
             }
             return

@@ -34,11 +34,22 @@ struct TrainCommand: ParsableCommand {
         let dataset = try data.load()
         let folder = try output.create()
         let bar = ProgressBar(total: 1, label: "train")
-        let outcome = try compute.run {
-            try run.run(dataset: dataset, folder: folder) { p in
-                bar.total = p.total
-                bar.update(p.iteration, status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? "")
+        let stop = SignalHandlers.install()
+        let outcome: TrainingRun.Outcome
+        do {
+            outcome = try compute.run {
+                try run.run(dataset: dataset, folder: folder, stop: stop) { p in
+                    bar.total = p.total
+                    bar.update(p.iteration,
+                               status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? "")
+                }
             }
+        } catch let stopped as Trainer.Stopped {
+            bar.finish()
+            // Training keeps no checkpoint: say so, and that --out is as it was.
+            print("interrupted after iteration \(stopped.iteration) of \(stopped.total); nothing was written "
+                  + "(\(folder.path) is as it was). Training starts again from the beginning when re-run.")
+            throw ExitCode(130)
         }
         bar.finish()
         if let d = outcome.initialDistance {

@@ -18,6 +18,16 @@ struct CommandLineTests {
     @discardableResult
     static func run(_ arguments: [String], interruptWhenExists: String? = nil,
                     in directory: String? = nil) throws -> Result {
+        try run(arguments, interruptWhen: interruptWhenExists.map { path in
+            { FileManager.default.fileExists(atPath: path) }
+        }, in: directory)
+    }
+
+    /// Runs `ntt`; with `interruptWhen`, sends `signal` (Ctrl-C's SIGINT unless told) once it says
+    /// the run has started.
+    @discardableResult
+    static func run(_ arguments: [String], interruptWhen started: (() -> Bool)?, signal: Int32 = SIGINT,
+                    in directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -34,15 +44,14 @@ struct CommandLineTests {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        if let interruptWhenExists {
-            // Wait until the run has started (its first file exists), then press Ctrl-C.
+        if let started {
+            // Wait until the run has started (e.g. its first file exists), then press Ctrl-C.
             let deadline = Date().addingTimeInterval(120)
-            while !FileManager.default.fileExists(atPath: interruptWhenExists) && Date() < deadline
-                    && process.isRunning {
+            while !started() && Date() < deadline && process.isRunning {
                 Thread.sleep(forTimeInterval: 0.05)
             }
             Thread.sleep(forTimeInterval: 0.5)
-            process.interrupt()
+            kill(process.processIdentifier, signal)
             // Never hang the suite: a child that ignores the signal is killed (and the test fails on its status).
             let exitDeadline = Date().addingTimeInterval(60)
             while process.isRunning && Date() < exitDeadline { Thread.sleep(forTimeInterval: 0.05) }

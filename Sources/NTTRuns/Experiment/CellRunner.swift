@@ -19,8 +19,9 @@ public struct CellRunner {
         case alreadyFinished
         /// Another process holds the cell's lock (it is being run there).
         case busy
-        /// A transfer cell stopped on request; its checkpoint is saved.
-        case interrupted
+        /// The cell stopped on request: a transfer has saved its checkpoint, a training cell has
+        /// left nothing (it starts again next time).
+        case interrupted(checkpointed: Bool)
     }
 
     public func run(cellID: String, stop: StopFlag? = nil,
@@ -51,7 +52,7 @@ public struct CellRunner {
                 progress(CellProgress(cell: cell.id, iteration: $0.iteration, total: $0.total,
                                       status: String(format: "ntk %.4g", $0.ntkDistance)))
             }
-            guard outcome == .finished else { return .interrupted }
+            guard outcome == .finished else { return .interrupted(checkpointed: true) }
             let records = try transfer.records()
             let student = try ModelCheckpoint.load(folder.file(TransferRun.studentName).path, model: transfer.model)
             var result = CellResult(cell: cell, iterations: records.last?.iteration ?? 0,
@@ -93,9 +94,15 @@ public struct CellRunner {
             }
             let run = try TrainingRun(config: TrainingRunConfig(initialization: source, training: t,
                                                                 reference: reference))
-            let outcome = try run.run(dataset: dataset, folder: folder) { p in
-                progress(CellProgress(cell: cell.id, iteration: p.iteration, total: p.total,
-                                      status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) } ?? ""))
+            let outcome: TrainingRun.Outcome
+            do {
+                outcome = try run.run(dataset: dataset, folder: folder, stop: stop) { p in
+                    progress(CellProgress(cell: cell.id, iteration: p.iteration, total: p.total,
+                                          status: p.testAccuracy.map { String(format: "test %.2f%%", $0 * 100) }
+                                            ?? ""))
+                }
+            } catch is Trainer.Stopped {
+                return .interrupted(checkpointed: false)  // nothing of the attempt is left; it starts again
             }
             var result = CellResult(cell: cell, iterations: outcome.record.iteration, seconds: outcome.seconds,
                                     keptPerLayer: outcome.keptPerLayer, weightsPerLayer: outcome.weightsPerLayer)

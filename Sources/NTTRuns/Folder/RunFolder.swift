@@ -128,11 +128,13 @@ public struct RunFolder: Sendable {
 
     /// Runs `body` on a fresh staging folder beside this one (`.NAME.partial-PID`), then moves
     /// it into place (replacing the old run folder if allowed): a failed run leaves the target
-    /// as it was and no staging folder behind.
+    /// as it was and no staging folder behind. Staging folders of this run folder that a killed
+    /// process left (SIGKILL, or a second Ctrl-C) are removed first.
     public func staged<R>(_ body: (RunFolder) throws -> R) throws -> R {
         let staging = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
         try? FileManager.default.removeItem(at: staging)
+        removeAbandonedStaging()
         let folder = RunFolder(staging, start: .existing)
         do {
             let result = try withExtendedLifetime(try folder.begin()) { try body(folder) }
@@ -141,6 +143,23 @@ public struct RunFolder: Sendable {
         } catch {
             try? FileManager.default.removeItem(at: staging)
             throw error
+        }
+    }
+
+    /// Removes `.NAME.partial-PID` folders beside this one that ntt made (they hold its marker)
+    /// and no live process writes (their folder lock is free): leftovers of killed runs.
+    func removeAbandonedStaging() {
+        let parent = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent).partial-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            let pid = name.dropFirst(prefix.count)
+            guard !pid.isEmpty && pid.allSatisfy({ $0.isASCII && $0.isNumber }) else { continue }
+            let leftover = RunFolder(parent.appendingPathComponent(name))
+            guard leftover.contains(Self.markerName), let lock = try? FileLock(leftover.url, folder: true) else {
+                continue
+            }
+            withExtendedLifetime(lock) { try? FileManager.default.removeItem(at: leftover.url) }
         }
     }
 

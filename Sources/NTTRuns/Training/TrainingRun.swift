@@ -27,8 +27,9 @@ public struct TrainingRun {
         public var trajectory: [ProbeComparison] = []
     }
 
-    /// Trains on `dataset` (the one the config names, loaded by the caller) into `folder`.
-    public func run(dataset: Dataset, folder: RunFolder,
+    /// Trains on `dataset` (the one the config names, loaded by the caller) into `folder`. When
+    /// `stop` is raised, throws `Trainer.Stopped` between iterations and leaves `folder` as it was.
+    public func run(dataset: Dataset, folder: RunFolder, stop: StopFlag? = nil,
                     progress: (Trainer.Progress) -> Void = { _ in }) throws -> Outcome {
         let c = config.training
         let model = try Model(spec: ModelSpec.resolve(c.model, classes: dataset.classes),
@@ -88,7 +89,7 @@ public struct TrainingRun {
                     r.outputDistance = last.outputDistance; r.agreement = last.agreement
                 }
                 try metrics.append(r)
-            }, progress: progress)
+            }, stop: { stop?.isSet ?? false }, progress: progress)
             try metrics.synchronize()
             try probeOutputs.write(to: folder)
             let metadata = ["model": model.spec.description,

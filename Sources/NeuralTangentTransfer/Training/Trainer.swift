@@ -27,6 +27,12 @@ public struct Trainer {
 
     public var totalIterations: Int { config.iterations ?? config.epochs * (train.count / config.batchSize) }
 
+    /// Thrown by `run` when its `stop` closure asks it to stop: training has no checkpoint (a
+    /// stopped run starts again from the beginning), so the caller discards what it wrote.
+    public struct Stopped: Error, Sendable {
+        public var iteration: Int, total: Int
+    }
+
     /// Progress of a training run.
     public struct Progress: Sendable {
         public var iteration: Int, total: Int
@@ -102,10 +108,12 @@ public struct Trainer {
     /// Trains from `initialParameters` with fixed 0/1 `masks`. Every `evaluateEvery` iterations
     /// (and after the last) a record is made and handed to `record` (a run writes it to
     /// `metrics.jsonl`); `progress` is called after every iteration. `observe` sees the (masked)
-    /// parameters at every record, just before `record` is called.
+    /// parameters at every record, just before `record` is called. `stop` is asked after every
+    /// iteration but the last; when it says yes, `run` throws `Stopped`.
     public func run(parameters initialParameters: [LayerParameters], masks: [Tensor],
                     observe: (_ iteration: Int, _ parameters: [LayerParameters]) throws -> Void = { _, _ in },
                     record recorded: (TrainRecord) throws -> Void = { _ in },
+                    stop: () -> Bool = { false },
                     progress: (Progress) -> Void = { _ in }) throws -> Result {
         try Self.checkMasks(masks)
         var params = zip(initialParameters, masks).map { p, m in
@@ -151,6 +159,7 @@ public struct Trainer {
             } else {
                 progress(Progress(iteration: done, total: total, testAccuracy: last?.testAccuracy))
             }
+            if done < total && stop() { throw Stopped(iteration: done, total: total) }
         }
         return Result(record: last!, parameters: params)
     }
