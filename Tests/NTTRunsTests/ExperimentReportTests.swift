@@ -153,6 +153,10 @@ struct ExperimentReportTests {
         #expect(kernel.density == 0.1 && kernel.cells == 4 && abs(kernel.rho! - -0.7378647873726218) < 1e-12)
         #expect(kernel.table.rows.map(\.first!) == ["ntt", "random"])
         #expect(kernel.table.rows[0] == ["ntt", "1.5 ± 0.71", "101.5 ± 0.71", "50.00 ± 0.00", "85.00 ± 7.07", "2"])
+        // NTT 80%, 90% against random 60%, 60% on seeds 0 and 1: ahead by 20 and 30 points.
+        let comparison = try #require(report.comparisonTable(.init(model: "lenet-300-100", dataset: "synthetic")))
+        #expect(comparison.header == ["NTT vs", "d = 0.1"])
+        #expect(comparison.rows == [["random", "+25.00 ± 7.07, 2/2: win"]])
         let html = try String(contentsOf: root.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.components(separatedBy: "<svg").count == 5 && html.contains("<table>")
                 && !html.contains("src=\"http"))
@@ -160,9 +164,19 @@ struct ExperimentReportTests {
         #expect(md.contains("over 4 cells (initialisations × seeds): ρ = -0.738."))
         #expect(md.contains("100 → 10 (10.0× lower)") && md.contains("![")
                 && md.contains("| 0.1 | ntt, random | 3/30, 1/10 |"))
+        #expect(md.contains("### NTT against each method\n") && md.contains("| random | +25.00 ± 7.07, 2/2: win |"))
         let jsonData = try Data(contentsOf: root.appendingPathComponent("results.json"))
         let json = try JSONSerialization.jsonObject(with: jsonData) as! [String: Any]
         #expect((json["train"] as! [Any]).count == 6 && (json["summary"] as! [Any]).count == 3)
+    }
+
+    @Test func verdictsFollowThePlainRule() {
+        typealias C = ExperimentReport.Comparison
+        #expect(C(differences: [1.5, 0.2, 3]).verdict == "win" && C(differences: [1.5, 0.2, 3]).ahead == 3)
+        #expect(C(differences: [-1, -0.1]).verdict == "loss")
+        #expect(C(differences: [2, -0.5, 1]).verdict == "tie" && C(differences: [2, -0.5, 1]).ahead == 2)
+        #expect(C(differences: [0, 1, 2]).verdict == "tie")  // an equal seed is not a win
+        #expect(C(differences: [5]).verdict == nil && C(differences: []).verdict == nil)
     }
 
     /// Names come from users (model specs, and done.json files copied from anywhere): they are

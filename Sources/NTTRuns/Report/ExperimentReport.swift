@@ -354,6 +354,10 @@ public struct ExperimentReport {
                 doc.blocks += [.heading(level: 3, text: "Final test accuracy"),
                                .paragraph("Mean ± std over seeds (number of seeds)."), .table(table)]
             }
+            if let table = comparisonTable(s) {
+                doc.blocks += [.heading(level: 3, text: "NTT against each method"),
+                               .paragraph(Self.comparisonNote), .table(table)]
+            }
             let kernels = kernelTables(s)
             if !kernels.isEmpty {
                 doc.blocks += [.heading(level: 3, text: "Distance to the dense network"),
