@@ -25,29 +25,23 @@ public enum TimeText {
             for part in parts { total = total * 60 + Double(part)! }
         } else {
             guard !trimmed.isEmpty else { throw bad }
-            var number = "", units: Set<Character> = []
+            let units: [(unit: Character, scale: Double)] = [("h", 3600), ("m", 60), ("s", 1)]
+            var number = "", next = 0  // the first unit still allowed
             for character in trimmed {
                 if character.isASCIIDigit {
                     number.append(character)
                     guard number.count <= 9 else { throw bad }
                 } else {
-                    let scale: Double
-                    switch character {
-                    case "h": scale = 3600
-                    case "m": scale = 60
-                    case "s": scale = 1
-                    default: throw bad
-                    }
-                    // Each unit once, largest first, each after a number: 1h30m, not 30m1h or h.
-                    guard !number.isEmpty, units.insert(character).inserted,
-                          units.allSatisfy({ "hms".firstIndex(of: $0)! <= "hms".firstIndex(of: character)! })
+                    // Each unit once, largest first, each after a number: 1h30m, not 30m1h, 1h1h or h.
+                    guard !number.isEmpty, let u = units[next...].firstIndex(where: { $0.unit == character })
                     else { throw bad }
-                    total += Double(number)! * scale
+                    total += Double(number)! * units[u].scale
                     number = ""
+                    next = u + 1
                 }
             }
             if !number.isEmpty {
-                guard units.isEmpty else { throw bad }  // "1h30" is ambiguous
+                guard next == 0 else { throw bad }  // "1h30" is ambiguous
                 total = Double(number)!
             }
         }
