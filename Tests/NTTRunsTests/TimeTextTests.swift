@@ -11,7 +11,8 @@ struct TimeTextTests {
     }
 
     @Test func otherTextIsRefusedNamingTheFlag() {
-        let refused = ["", "0", "0s", "abc", "1h30", "30m1h", "1hh", "1h1h", "1m30s2h", "h", "-5m", "1.5h", "1:2:3:4", "1::2", "10000000000"]
+        let refused = ["", "0", "0s", "abc", "1h30", "30m1h", "1hh", "1h1h", "1m30s2h", "h", "-5m", "1.5h",
+                       "1:2:3:4", "1::2", "10000000000"]
         for text in refused {
             #expect(throws: (any Error).self, "\(text)") { try TimeText.seconds(parsing: text, flag: "--time-limit") }
         }

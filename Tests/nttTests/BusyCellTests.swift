@@ -16,10 +16,7 @@ struct BusyCellTests {
         let dir = CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let root = dir + "/grid"
-        #expect(try CLI.run(["experiment", "--out", root, "--plan"] + Self.grid).status == 0)
-        let id = try String(contentsOfFile: root + "/plan/commands.txt", encoding: .utf8)
-            .split(separator: "\n").last!.components(separatedBy: "--cell ").last!
-            .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        let id = try ExperimentCommandTests.plannedCellID(root, grid: Self.grid, containing: nil)
         let lockPath = root + "/cells/" + id + ".lock"
         try FileManager.default.createDirectory(atPath: (lockPath as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)

@@ -11,6 +11,17 @@ struct ExperimentCommandTests {
                        "--transfer-iterations", "300", "--train-iterations", "300", "--evaluate-every", "100"]
     static let cellCount = 4 + 2 * (1 + 2 * 2)  // transfers; per seed: dense + (ntt, random) × densities
 
+    /// Writes the grid's plan into `root` and returns the ID of the first planned cell whose
+    /// command contains `text` (nil: the last cell).
+    static func plannedCellID(_ root: String, grid: [String], containing text: String?) throws -> String {
+        let plan = try CommandLineTests.run(["experiment", "--out", root, "--plan"] + grid)
+        try #require(plan.status == 0, "\(plan.stderr)")
+        let commands = try String(contentsOfFile: root + "/plan/commands.txt", encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let command = try #require(text.map { t in commands.first { $0.contains(t) } } ?? commands.last)
+        return command.components(separatedBy: "--cell ").last!.trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+    }
+
     static func doneFiles(_ root: String) -> [String: Data] {
         var found: [String: Data] = [:]
         let walker = FileManager.default.enumerator(atPath: root + "/cells")

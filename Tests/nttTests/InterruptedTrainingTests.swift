@@ -32,11 +32,7 @@ struct InterruptedTrainingTests {
         let dir = CommandLineTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let root = dir + "/exp"
-        let plan = try CommandLineTests.run(["experiment", "--out", root, "--plan"] + Self.grid)
-        #expect(plan.status == 0, "\(plan.stderr)")
-        let commands = try String(contentsOfFile: root + "/plan/commands.txt", encoding: .utf8)
-            .split(separator: "\n").filter { !$0.hasPrefix("#") }
-        let cell = TimeLimitTests.cellID(commands, containing: "train-random-d0.1-s0")
+        let cell = try ExperimentCommandTests.plannedCellID(root, grid: Self.grid, containing: "train-random-d0.1-s0")
         let parent = URL(fileURLWithPath: root + "/cells/" + cell).deletingLastPathComponent().path
         let r = try CommandLineTests.run(["experiment", "--out", root, "--cell", cell],
                                          interruptWhen: { !Self.stagingFolders(in: parent).isEmpty },

@@ -4,11 +4,6 @@ import Testing
 /// `ntt experiment --time-limit`: cells that would not finish in time are not started, running
 /// ones are stopped when the time is up, and the same command continues afterwards.
 struct TimeLimitTests {
-    static func cellID(_ commands: [Substring], containing text: String) -> String {
-        commands.first { $0.contains(text) }!.components(separatedBy: "--cell ").last!
-            .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-    }
-
     /// One seed of the end-to-end grid: 2 transfers, a dense cell, and ntt and random cells at 2
     /// densities (7 cells).
     static let grid: [String] = {
@@ -24,11 +19,7 @@ struct TimeLimitTests {
         let dir = CommandLineTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let root = dir + "/exp"
-        let plan = try CommandLineTests.run(["experiment", "--out", root, "--plan"] + Self.grid)
-        #expect(plan.status == 0, "\(plan.stderr)")
-        let commands = try String(contentsOfFile: root + "/plan/commands.txt", encoding: .utf8)
-            .split(separator: "\n").filter { !$0.hasPrefix("#") }
-        let transfer = Self.cellID(commands, containing: "transfer-d0.1-s0")
+        let transfer = try ExperimentCommandTests.plannedCellID(root, grid: Self.grid, containing: "transfer-d0.1-s0")
         let first = try CommandLineTests.run(["experiment", "--out", root, "--cell", transfer])
         #expect(first.status == 0, "\(first.stderr)")
         let doneURL = URL(fileURLWithPath: root + "/cells/" + transfer + "/done.json")
