@@ -2,7 +2,7 @@ import Foundation
 import NeuralTangentTransfer
 
 /// NTT against each other sparse initialisation, seed by seed: cells of the same seed share the
-/// data order and the initial weights, so the per-seed difference of final test accuracies is
+/// data order and the dense initial weights, so the per-seed difference of final test accuracies is
 /// the fair comparison. A plain rule says where NTT wins, ties or loses, so that a reader can
 /// check it against the raw numbers.
 extension ExperimentReport {
@@ -22,10 +22,11 @@ extension ExperimentReport {
     }
 
     static let comparisonNote = "NTT − method, final test accuracy in percentage points: mean ± std of the "
-        + "per-seed differences (cells of one seed share the data order and the initial weights), then the number "
-        + "of seeds on which NTT is ahead. Verdict: win if NTT is ahead on every seed both finished, loss if behind "
-        + "on every one, tie otherwise; no verdict with fewer than 2 seeds. With 3 seeds a verdict is weak evidence "
-        + "(a coin gives 3 of 3 one time in 8): read it with the size of the difference."
+        + "per-seed differences (cells of one seed share the data order and start from the same dense initial "
+        + "weights), then the number of seeds on which NTT is ahead. Verdict: win if NTT is ahead on every seed "
+        + "both finished, loss if behind on every one, tie otherwise; no verdict with fewer than 2 seeds. With 3 "
+        + "seeds a verdict is weak evidence (a coin gives 3 of 3 one time in 8): read it with the size of the "
+        + "difference."
 
     func comparison(_ s: Setting, method: InitializationMethod, density: Double) -> Comparison {
         func accuracies(_ i: InitializationMethod) -> [UInt64: Double] {
