@@ -10,7 +10,26 @@ extension Strided {
         let (s, l) = coalesce(small, large)
         let total = l.reduce(1, *)
         if total == 0 { return }
-        Parallel.forEachRange(of: l.count == 1 ? 1 : l[0], work: l.count == 1 ? total : total / l[0]) { range in
+        let rank = l.count
+        if rank >= 2 && s[rank - 1] == 1 && s[rank - 2] == l[rank - 2] {
+            // x's innermost kept axis scales runs of k (e.g. the NTK's input Gram [n₁,1,n₂,1] over
+            // Δ₁Δ₂ᵀ [n₁,k,n₂,k] with k = 10): walk the other axes, m runs of k per step, instead
+            // of one walk step per run of k.
+            let k = l[rank - 1]
+            let (s2, l2) = (Array(s.dropLast()), Array(l.dropLast()))
+            Parallel.forEachRange(of: l2.count == 1 ? 1 : l2[0], work: l2.count == 1 ? total : total / l2[0]) {
+                range in
+                walk(s2, l2, first: range) { xOffset, offset, m, _ in
+                    for j in 0..<m {
+                        let c = x[xOffset &+ j], base = (offset &+ j) &* k
+                        let (a, out) = (a + base, out + base)
+                        for i in 0..<k { out[i] = a[i] * c }
+                    }
+                }
+            }
+            return
+        }
+        Parallel.forEachRange(of: rank == 1 ? 1 : l[0], work: rank == 1 ? total : total / l[0]) { range in
             walk(s, l, first: range) { xOffset, offset, n, broadcast in
                 let (a, out) = (a + offset, out + offset)
                 if broadcast {

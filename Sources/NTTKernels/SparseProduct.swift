@@ -83,6 +83,11 @@ package enum SparseProduct {
 
     /// C[i, r] = bias[r] + Σ_{e ∈ starts[r]..<starts[r+1]} w[r·outputStride + s_e·sourceStride] · A[i, s_e]
     /// with s_e = indices[e], for A [n, sourceColumns] and C [n, outputs].
+    ///
+    /// Each thread takes a range of output rows r and walks it once per group of lanes, so the
+    /// stores of one group go to 8 (or 32) rows of C, each at consecutive columns r: a few
+    /// streams of writes instead of one scattered store per output (which cost more than the
+    /// products at the sizes of a sparse network's cotangent pushes).
     private static func accumulate(_ a: UnsafePointer<Float>, rows n: Int, sourceColumns: Int,
                                    starts: [Int32], indices: [Int32], outputs: Int,
                                    _ w: UnsafePointer<Float>, outputStride: Int, sourceStride: Int,
@@ -94,23 +99,34 @@ package enum SparseProduct {
         defer { at.deallocate() }
         // Lanes i0..<i0+8 of output row r go to C[i, r].
         @inline(__always) func store(_ v: V, row r: Int, lane i0: Int) {
-            for l in 0..<min(8, n &- i0) { c[(i0 &+ l) &* outputs &+ r] = v[l] }
+            let out = c + (i0 &* outputs &+ r)
+            if i0 &+ 8 <= n {
+                for l in 0..<8 { out[l &* outputs] = v[l] }
+            } else {
+                for l in 0..<(n &- i0) { out[l &* outputs] = v[l] }
+            }
         }
+        // The kept weights in pattern order, gathered once (the forward product reads W by
+        // columns: one cache miss per kept entry and lane group otherwise).
+        let kept = UnsafeMutablePointer<Float>.allocate(capacity: max(1, indices.count))
+        defer { kept.deallocate() }
         starts.withUnsafeBufferPointer { starts in
             indices.withUnsafeBufferPointer { indices in
                 let work = max(1, indices.count / outputs) &* lanes
                 Parallel.forEachRange(of: outputs, work: work) { range in
                     for r in range {
-                        let first = Int(starts[r]), end = Int(starts[r &+ 1])
-                        let start = V(repeating: bias?[r] ?? 0)
                         let wr = w + r &* outputStride
-                        var i0 = 0
-                        // 32 lanes in four accumulators (eight SSE registers), then 8 at a time.
-                        while i0 &+ 32 <= lanes {
+                        for e in Int(starts[r])..<Int(starts[r &+ 1]) { kept[e] = wr[Int(indices[e]) &* sourceStride] }
+                    }
+                    var i0 = 0
+                    // 32 lanes in four accumulators (eight SSE registers), then 8 at a time.
+                    while i0 &+ 32 <= lanes {
+                        for r in range {
+                            let start = V(repeating: bias?[r] ?? 0)
                             var (s0, s1, s2, s3) = (start, start, start, start)
-                            for e in first..<end {
+                            for e in Int(starts[r])..<Int(starts[r &+ 1]) {
                                 let s = Int(indices[e])
-                                let v = V(repeating: wr[s &* sourceStride])
+                                let v = V(repeating: kept[e])
                                 let row = UnsafeRawPointer(at + (s &* lanes &+ i0))
                                 s0 += v * row.loadUnaligned(as: V.self)
                                 s1 += v * row.loadUnaligned(fromByteOffset: 32, as: V.self)
@@ -121,18 +137,20 @@ package enum SparseProduct {
                             store(s1, row: r, lane: i0 &+ 8)
                             store(s2, row: r, lane: i0 &+ 16)
                             store(s3, row: r, lane: i0 &+ 24)
-                            i0 &+= 32
                         }
-                        while i0 < lanes {
-                            var s0 = start
-                            for e in first..<end {
+                        i0 &+= 32
+                    }
+                    while i0 < lanes {
+                        for r in range {
+                            var s0 = V(repeating: bias?[r] ?? 0)
+                            for e in Int(starts[r])..<Int(starts[r &+ 1]) {
                                 let s = Int(indices[e])
-                                s0 += V(repeating: wr[s &* sourceStride])
+                                s0 += V(repeating: kept[e])
                                     * UnsafeRawPointer(at + (s &* lanes &+ i0)).loadUnaligned(as: V.self)
                             }
                             store(s0, row: r, lane: i0)
-                            i0 &+= 8
                         }
+                        i0 &+= 8
                     }
                 }
             }

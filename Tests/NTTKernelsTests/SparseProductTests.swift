@@ -71,6 +71,35 @@ struct SparseProductTests {
         #expect(zip(s, m).allSatisfy { $1 != 0 || $0 == 0 }, "maskedGram is zero at pruned entries")
     }
 
+    /// The documented order, bit for bit: each output is the bias (or 0) plus the kept entries'
+    /// products added one at a time in increasing order, whichever lanes and stores carry it.
+    @Test(arguments: [5, 8, 32, 45, 70])
+    func productsSumTheKeptEntriesInIncreasingOrder(n: Int) {
+        let (k, columns) = (19, 29)
+        let m = Self.mask(rows: k, columns: columns, keep: 0.3, seed: UInt64(100 + n))
+        let pattern = Self.pattern(m, rows: k, columns: columns)
+        let w = Self.random(k * columns, seed: 11), bias = Self.random(columns, seed: 12)
+        let a = Self.random(n * k, seed: 13), d = Self.random(n * columns, seed: 14)
+
+        var c = [Float](repeating: .nan, count: n * columns)
+        SparseProduct.multiply(a, rows: n, w, pattern: pattern, bias: bias, into: &c)
+        #expect(c == (0..<(n * columns)).map { idx in
+            let (i, q) = (idx / columns, idx % columns)
+            var sum = bias[q]
+            for p in 0..<k where m[p * columns + q] == 1 { sum += w[p * columns + q] * a[i * k + p] }
+            return sum
+        }, "multiply n=\(n)")
+
+        var t = [Float](repeating: .nan, count: n * k)
+        SparseProduct.multiplyTransposed(d, rows: n, w, pattern: pattern, into: &t)
+        #expect(t == (0..<(n * k)).map { idx in
+            let (i, p) = (idx / k, idx % k)
+            var sum: Float = 0
+            for q in 0..<columns where m[p * columns + q] == 1 { sum += w[p * columns + q] * d[i * columns + q] }
+            return sum
+        }, "multiplyTransposed n=\(n)")
+    }
+
     /// Large enough to be shared out (several parts), the same bits on one and two threads.
     @Test func resultsDoNotDependOnTheThreadCount() {
         let (n, k, columns) = (320, 300, 100)
