@@ -58,9 +58,12 @@ package enum Gemm {
                 product(transposeA ? a + k0 * m : a + k0, transposeB ? b + k0 : b + k0 * n,
                         p == 0 ? c : scratch + (p - 1) * m * n, m: m, n: n, k: depth, beta: p == 0 ? beta : 0)
             }
-            for p in 1..<parts {
-                let partial = scratch + (p - 1) * m * n
-                for i in 0..<(m * n) { c[i] += partial[i] }
+            // Rows of C are shared out; each element adds the parts in order, on any thread.
+            Parallel.forEachRange(of: m, work: n * (parts - 1)) { rows in
+                for p in 1..<parts {
+                    let partial = scratch + (p - 1) * m * n
+                    for i in (rows.lowerBound * n)..<(rows.upperBound * n) { c[i] += partial[i] }
+                }
             }
         }
     }
@@ -84,6 +87,9 @@ package enum Gemm {
                     beta, c, Int32(n))
     }
 
+    /// The most parts a product is cut into: the most threads one product can use.
+    package static let maximumParts = 64
+
     /// How a product is cut; a function of the shape alone.
     enum Partition: Equatable {
         case whole
@@ -95,24 +101,39 @@ package enum Gemm {
         case contracted(parts: Int, size: Int)
 
         /// Work per part at least ~4 MFLOP (below that, waking a thread costs more than it
-        /// saves), at most 8 parts; at least 32 rows or columns per part, in multiples of 16
-        /// (OpenBLAS's register blocks). The contracted axis is cut, into 2 parts, when it is
-        /// long next to C (weight gradients of conv layers: each part then packs half of both
-        /// operands instead of every part packing all of one) or when C is too small to cut.
+        /// saves), at most 8 parts up to 512 MFLOP; a bigger product gets a part per ~64 MFLOP,
+        /// up to 64 parts, so that a large thread budget (a cluster node's cores) has work for
+        /// every thread, while on few threads the extra parts cost little (each re-packs only
+        /// what it reads). At least 32 rows or columns per part, in multiples of 16 (OpenBLAS's
+        /// register blocks). The contracted axis is cut when it is long next to C (weight
+        /// gradients of conv layers and the conv NTK's Grams: each part then packs its own slice
+        /// of both operands instead of every part packing all of one) or when C is too small to
+        /// cut: into 2 parts up to 512 MFLOP, else into parts of at least 1024.
+        ///
+        /// Products up to 512 MFLOP are cut exactly as before the larger budgets (the MLP's all
+        /// are), so their results did not change; OpenBLAS's kernels give different last bits
+        /// for different cuts of the same product, so the cut must not depend on the threads.
         init(m: Int, n: Int, k: Int) {
             let flops = 2.0 * Double(m) * Double(n) * Double(k)
-            let wanted = min(8, Int(flops / 4e6))
+            let large = flops > 512e6
+            let wanted = large ? min(Gemm.maximumParts, Int(flops / 64e6)) : min(8, Int(flops / 4e6))
             guard wanted >= 2 else { self = .whole; return }
+            func contracted() -> Partition {
+                // (Each part after the first holds an m×n partial: at most ~64 MB of them.)
+                let parts = large ? max(2, min(wanted, k / 1024, 1 + (1 << 24) / (m * n))) : 2
+                let size = (k + parts - 1) / parts
+                return .contracted(parts: (k + size - 1) / size, size: size)
+            }
             func cut(_ length: Int) -> (parts: Int, size: Int)? {
                 let size = max(32, ((length + wanted - 1) / wanted + 15) / 16 * 16)
                 let parts = (length + size - 1) / size
                 return parts >= 2 ? (parts, size) : nil
             }
-            if k >= 4 * max(m, n) && k >= 1024 { self = .contracted(parts: 2, size: (k + 1) / 2) }
+            if k >= 4 * max(m, n) && k >= 1024 { self = contracted() }
             else if m >= n, let r = cut(m) { self = .rows(parts: r.parts, size: r.size) }
             else if let c = cut(n) { self = .columns(parts: c.parts, size: c.size) }
             else if let r = cut(m) { self = .rows(parts: r.parts, size: r.size) }
-            else if k >= 512 { self = .contracted(parts: 2, size: (k + 1) / 2) }
+            else if k >= 512 { self = contracted() }
             else { self = .whole }
         }
     }

@@ -22,6 +22,9 @@ package enum Parallel {
     /// the job.
     @TaskLocal package static var threadBudget: Int = onlineCores
 
+    /// The most ranges `forEachRange` cuts a job into (so the most threads it can use).
+    package static let maximumRanges = 64
+
     /// Calls `body(part)` for every part in 0..<parts, spreading the parts over the threads;
     /// returns when all have finished. A call made while another is running (from a part, or
     /// from another thread) runs its parts in order on the calling thread.
@@ -35,11 +38,12 @@ package enum Parallel {
     }
 
     /// Splits `count` independent items (e.g. the images of a batch), each costing about
-    /// `work` element operations, into at most 8 contiguous ranges of at least ~64k operations,
-    /// and calls `body` for each range (possibly at once).
+    /// `work` element operations, into at most `maximumRanges` contiguous ranges of at least
+    /// ~64k operations, and calls `body` for each range (possibly at once). The items are
+    /// independent, so how they are cut cannot change a result.
     package static func forEachRange(of count: Int, work: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let parts = max(1, min(8, count, count * work / 65_536))
+        let parts = max(1, min(maximumRanges, count, count * work / 65_536))
         let size = (count + parts - 1) / parts
         forEach(parts: (count + size - 1) / size) { p in
             body((p * size)..<min(count, (p + 1) * size))

@@ -56,6 +56,13 @@ struct ParallelTests {
         #expect(Gemm.Partition(m: 25, n: 20, k: 36864) == .contracted(parts: 2, size: 18432))
         #expect(Gemm.Partition(m: 500, n: 50, k: 4096) == .contracted(parts: 2, size: 2048))
         #expect(Gemm.Partition(m: 800, n: 500, k: 64) == .rows(parts: 8, size: 112))
+        // Above 512 MFLOP: a part per ~64 MFLOP, up to 64 (the conv NTK's Gram chunks and their
+        // pullback products), the contracted axis in parts of at least 1024, and its partials
+        // held to ~64 MB.
+        #expect(Gemm.Partition(m: 320, n: 320, k: 8192) == .contracted(parts: 8, size: 1024))
+        #expect(Gemm.Partition(m: 320, n: 8192, k: 320) == .columns(parts: 26, size: 320))
+        #expect(Gemm.Partition(m: 4096, n: 4096, k: 4096) == .rows(parts: 64, size: 64))
+        #expect(Gemm.Partition(m: 2048, n: 2048, k: 65536) == .contracted(parts: 5, size: 13108))
         Parallel.forEachRange(of: 0, work: 100) { _ in Issue.record("a range of nothing") }
         for size in [1, 5, 64, 100] {
             // Ranges run at once on several threads: each counts its own items (no shared append).
@@ -95,7 +102,8 @@ struct ParallelTests {
     }
 
     @Test(arguments: [(4096, 50, 500, false, false), (64, 300, 784, false, true), (784, 300, 64, true, false),
-                      (25, 20, 36864, true, false), (40, 30, 9000, true, true), (33, 1000, 300, false, false)])
+                      (25, 20, 36864, true, false), (40, 30, 9000, true, true), (33, 1000, 300, false, false),
+                      (320, 320, 8192, false, true), (320, 4096, 320, true, false)])
     func productsAreSplitExactlyAndCorrectly(shape: (Int, Int, Int, Bool, Bool)) {
         let (m, n, k, transposeA, transposeB) = shape
         let a = Self.random(m * k, seed: 1), b = Self.random(k * n, seed: 2), c0 = Self.random(m * n, seed: 3)
@@ -109,6 +117,17 @@ struct ParallelTests {
                 return c
             }
             #expect(one == two, "\(shape), beta \(beta): one and two threads differ")
+            if Gemm.Partition(m: m, n: n, k: k) != .whole {
+                // More threads than parts' worth of cores: still the same bits.
+                var seven = c0
+                Parallel.$threadBudget.withValue(7) {
+                    seven.withUnsafeMutableBufferPointer { c in
+                        Gemm.multiply(a, transposeA: transposeA, b, transposeB: transposeB,
+                                      into: c.baseAddress!, m: m, n: n, k: k, alpha: 1, beta: beta)
+                    }
+                }
+                #expect(seven == one, "\(shape), beta \(beta): one and seven threads differ")
+            }
             var worst = 0.0
             for i in stride(from: 0, to: m, by: max(1, m / 7)) {
                 for j in stride(from: 0, to: n, by: max(1, n / 7)) {
