@@ -85,6 +85,14 @@ struct ShareCellsScriptTests {
         let lines = refused.output.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains("differ in more than the pruning scope: train_iterations"),
                 "\(refused.output)")
+        try FileManager.default.createDirectory(atPath: dir + "/corrupt", withIntermediateDirectories: true)
+        try Data("{\"prune\": \"nat".utf8).write(to: URL(fileURLWithPath: dir + "/corrupt/experiment.json"))
+        let before = try FileManager.default.subpathsOfDirectory(atPath: dir + "/b").sorted()
+        let corrupt = try Self.share([dir + "/corrupt", dir + "/b"])
+        #expect(corrupt.status == 1 && corrupt.output.split(separator: "\n").count == 1
+                && corrupt.output.contains("corrupt/experiment.json: not a readable experiment.json"),
+                "\(corrupt.output)")
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: dir + "/b").sorted() == before)
         let missing = try Self.share([dir + "/a", dir + "/nothing"])
         #expect(missing.status == 1 && missing.output.contains("nothing/experiment.json not found"))
     }

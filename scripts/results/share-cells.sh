@@ -7,9 +7,10 @@
 # snip, logit-snip, grasp, synflow, ntk-sap and dense. (A cell's seed, data order and initial
 # weights do not depend on the grid's scope.)
 #
-# Only finished cells (done.json present) are copied, each whole, into a staging folder next to its
-# place and then renamed; cells the target already has, finished or not, are left alone, and
-# nothing is ever deleted. The copies keep their config.json as written ("prune" as asked in the
+# Only finished cells (done.json present) are copied, each whole, into TO/.sharing-cell (outside
+# cells/, so that no report counts a half-copied cell) and then renamed into place; cells the
+# target already has, finished or not, are left alone, and nothing but that staging folder (left
+# by an interrupted run) is ever deleted. The copies keep their config.json as written ("prune" as asked in the
 # source grid, the source's reference path); their done.json records the scope used, which is
 # the one the target grid would use.
 #
@@ -34,7 +35,16 @@ done
 # The methods whose cells are the same computation in both grids, one per line (or an error).
 if ! methods=$(python3 - "$from/experiment.json" "$to/experiment.json" 2>&1 <<'PY'
 import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
+def load(path):
+    try:
+        with open(path) as f:
+            grid = json.load(f)
+    except (OSError, ValueError) as error:
+        sys.exit(f"{path}: not a readable experiment.json ({error})")
+    if not isinstance(grid, dict):
+        sys.exit(f"{path}: not a readable experiment.json (expected a JSON object)")
+    return grid
+a, b = load(sys.argv[1]), load(sys.argv[2])
 pa, pb = a.pop("prune", "native"), b.pop("prune", "native")
 if a != b:
     keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
@@ -71,7 +81,7 @@ while IFS= read -r done; do
     shared=$((shared + 1))
     if [ $dry = 1 ]; then echo "$relative"; continue; fi
     mkdir -p "$(dirname "$target")"
-    staging="$(dirname "$target")/.sharing-$id"
+    staging="$to/.sharing-cell"
     rm -rf "$staging"
     cp -a "$cell" "$staging"
     mv "$staging" "$target"
