@@ -46,6 +46,11 @@ struct ExperimentCommand: ParsableCommand {
         allocation with a wall-clock limit.
         """, valueName: "duration"))
     var timeLimit: String?
+    @Option(help: ArgumentHelp("""
+        While cells run, print the last progress line of each running cell after this long \
+        without other output (e.g. 10m, 30s).
+        """, valueName: "duration"))
+    var statusEvery = "10m"
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "Write the cell commands and Slurm scripts into DIR/plan instead of running.") var plan = false
     @Option(help: .hidden) var cell: String?  // run one cell in this process (used by the scheduler and by plans)
@@ -87,6 +92,7 @@ struct ExperimentCommand: ParsableCommand {
     func run() throws {
         let root = URL(fileURLWithPath: out)
         let limit = try timeLimit.map { try TimeText.seconds(parsing: $0, flag: "--time-limit") }
+        let statusInterval = try TimeText.seconds(parsing: statusEvery, flag: "--status-every")
         if limit != nil && (plan || cell != nil) {
             throw NTTError("--time-limit cannot be combined with \(plan ? "--plan" : "--cell")")
         }
@@ -120,7 +126,7 @@ struct ExperimentCommand: ParsableCommand {
         }
         let stop = SignalHandlers.install()
         let outcome = try experiment.run(jobs: jobs, threads: compute.budget, executable: Self.executablePath,
-                                         stop: stop, timeLimit: limit) {
+                                         stop: stop, timeLimit: limit, statusInterval: statusInterval) {
             FileHandle.standardOutput.write(Data(($0 + "\n").utf8))  // now, not when a pipe's buffer fills
         }
         print(outcome.report.accuracyTable())

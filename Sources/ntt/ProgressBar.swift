@@ -30,9 +30,11 @@ final class ProgressBar {
         let rate = elapsed >= 0.5 ? Double(done) / elapsed : 0  // no rate from the first instants
         let eta = rate > 0 ? Double(total - done) / rate : .nan
         let fraction = Double(done) / Double(total)
-        let rateText = rate > 0 ? String(format: "%.1f", rate) : "--"
+        // Slow steps (a CNN transfer takes seconds each) read better as seconds per iteration.
+        let rateText = rate <= 0 ? "-- it/s"
+            : rate < 1 ? String(format: "%.1f s/it", 1 / rate) : String(format: "%.1f it/s", rate)
         let statusSuffix = status.isEmpty ? "" : " " + status
-        let text = "\(label) \(done)/\(total) \(rateText) it/s ETA \(TimeText.clock(eta))\(statusSuffix)"
+        let text = "\(label) \(done)/\(total) \(rateText) ETA \(TimeText.clock(eta))\(statusSuffix)"
         if isTerminal {
             let width = 24, filled = Int(fraction * Double(width))
             return "\r\u{1B}[2K[" + String(repeating: "█", count: filled)

@@ -55,10 +55,16 @@ struct TimeLimitTests {
         var grid = Self.grid
         grid[grid.firstIndex(of: "--transfer-iterations")! + 1] = "1000000"
         let started = Date()
-        let r = try CommandLineTests.run(["experiment", "--out", root, "--jobs", "2", "--time-limit", "3s"] + grid)
+        let r = try CommandLineTests.run(["experiment", "--out", root, "--jobs", "2", "--time-limit", "3s",
+                                          "--status-every", "1s"] + grid)
         #expect(r.status == 75, "\(r.stdout)\(r.stderr)")
         #expect(Date().timeIntervalSince(started) < 120)
         #expect(r.stdout.contains("time limit reached: stopping 2 running cell(s)"), "\(r.stdout)")
+        // While they ran, after a second without news: one status line per running cell.
+        let status = r.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains(", running 00:0") }
+        for transfer in ["/transfer-d0.1-s0, running", "/transfer-d0.2-s0, running"] {
+            #expect(status.contains { $0.contains(transfer) }, "no status line for \(transfer): \(r.stdout)")
+        }
         #expect(r.stdout.contains("time limit: 7 cell(s) left"), "\(r.stdout)")
         #expect(ExperimentCommandTests.doneFiles(root).isEmpty)
     }
@@ -71,6 +77,8 @@ struct TimeLimitTests {
             try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--time-limit", value]
                                                     + Self.grid, mentions: "--time-limit")
         }
+        try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--status-every", "0"] + Self.grid,
+                                                mentions: "--status-every")
         try CommandLineTests.expectCleanFailure(["experiment", "--out", root, "--plan", "--time-limit", "1h"]
                                                 + Self.grid, mentions: "--time-limit")
         #expect(!FileManager.default.fileExists(atPath: root))

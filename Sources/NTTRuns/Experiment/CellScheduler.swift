@@ -14,6 +14,10 @@ import Glibc
 /// finished so far, those of earlier runs included) ends before it, so that short cells fill the
 /// time left and none is started only to be killed; at the deadline the running cells are
 /// stopped as by `stop`. Cells left that way, and those that need them, are counted in `left`.
+///
+/// When nothing has been said for `statusInterval` seconds while cells run, one line per running
+/// cell repeats the last progress line of its log, so that a long cell (a CNN transfer takes an
+/// hour or more) shows that it is alive and when it should end.
 public final class CellScheduler {
     let layout: ExperimentLayout
     let cells: [ExperimentCell]
@@ -22,14 +26,24 @@ public final class CellScheduler {
     let executable: String
     let stop: StopFlag
     let deadline: Date?
+    let statusInterval: TimeInterval
     let say: (String) -> Void
     /// After `run`: cells not run because of the deadline (not started, or stopped at it).
     public private(set) var left = 0
 
     public init(layout: ExperimentLayout, cells: [ExperimentCell], jobs: Int, threadsPerJob: Int, executable: String,
-                stop: StopFlag, deadline: Date? = nil, say: @escaping (String) -> Void) {
+                stop: StopFlag, deadline: Date? = nil, statusInterval: TimeInterval = 600,
+                say: @escaping (String) -> Void) {
         self.layout = layout; self.cells = cells; self.jobs = jobs; self.threadsPerJob = threadsPerJob
-        self.executable = executable; self.stop = stop; self.deadline = deadline; self.say = say
+        self.executable = executable; self.stop = stop; self.deadline = deadline
+        self.statusInterval = statusInterval; self.say = say
+    }
+
+    private var lastSaid = Date()
+
+    private func tell(_ line: String) {
+        lastSaid = Date()
+        say(line)
     }
 
     private struct Running { let cell: ExperimentCell; let process: Process; let started: Date }
@@ -39,7 +53,7 @@ public final class CellScheduler {
         let grid = Set(cells)
         var pending = cells.filter { !layout.isFinished($0) }
         let skipped = cells.count - pending.count
-        say("experiment \(layout.root.path): \(cells.count) cells, \(skipped) already finished, "
+        tell("experiment \(layout.root.path): \(cells.count) cells, \(skipped) already finished, "
             + "\(pending.count) to run, \(jobs) at a time")
         try FileManager.default.createDirectory(at: layout.logs, withIntermediateDirectories: true)
         var running: [Running] = []
@@ -57,7 +71,7 @@ public final class CellScheduler {
         while !pending.isEmpty || !running.isEmpty {
             if let deadline, !deadlinePassed, Date() >= deadline {
                 deadlinePassed = true
-                say("time limit reached: stopping \(running.count) running cell(s)")
+                tell("time limit reached: stopping \(running.count) running cell(s)")
                 deferred.formUnion(pending)
                 deferred.formUnion(running.map(\.cell))
             }
@@ -84,16 +98,16 @@ public final class CellScheduler {
                     // Cells left for a later run by the time limit still count.
                     let left = times.estimate(remaining: pending + others.map(\.cell)
                                               + deferred.subtracting(others.map(\.cell)), jobs: jobs)
-                    say(String(format: "[%d/%d] %@ done %@ (%.0f s; %@)", finished, cells.count, r.cell.id,
+                    tell(String(format: "[%d/%d] %@ done %@ (%.0f s; %@)", finished, cells.count, r.cell.id,
                                summary, seconds, left))
                 } else if stop.isSet || deadlinePassed {
-                    say("\(r.cell.id): stopped")
+                    tell("\(r.cell.id): stopped")
                 } else if r.process.terminationStatus == CellRunner.busyExitCode {
                     pending.append(r.cell)  // another process took the cell first: wait for it
                 } else {
                     failed.insert(r.cell)
                     let lastLine = Self.lastLine(of: layout.log(r.cell))
-                    say("\(r.cell.id): FAILED (exit \(r.process.terminationStatus)): \(lastLine)")
+                    tell("\(r.cell.id): FAILED (exit \(r.process.terminationStatus)): \(lastLine)")
                 }
             }
             let endedIDs = Set(ended.map(\.process.processIdentifier))
@@ -111,7 +125,7 @@ public final class CellScheduler {
                 }
                 if let dependency = dependencies.first(where: failed.contains) {
                     failed.insert(cell)
-                    say("\(cell.id): skipped, \(dependency.id), which it needs, failed")
+                    tell("\(cell.id): skipped, \(dependency.id), which it needs, failed")
                     pending.remove(at: index)
                     continue
                 }
@@ -126,11 +140,20 @@ public final class CellScheduler {
                     index += 1
                 }
             }
+            if !running.isEmpty && Date().timeIntervalSince(lastSaid) >= statusInterval {
+                let now = Date()
+                for r in running {
+                    // The progress line names the cell itself: said once, first.
+                    let progress = Self.lastLine(of: layout.log(r.cell), tail: 4096, orElse: "no output yet")
+                        .replacingOccurrences(of: r.cell.id + " ", with: "")
+                    tell("  \(r.cell.id), running \(TimeText.clock(now.timeIntervalSince(r.started))): \(progress)")
+                }
+            }
             Thread.sleep(forTimeInterval: 0.1)
         }
         left = deferred.filter { !layout.isFinished($0) }.count
         if left > 0 && !deadlinePassed {
-            say("time limit: \(left) cell(s) left that would not finish before it")
+            tell("time limit: \(left) cell(s) left that would not finish before it")
         }
         return failed.count
     }
@@ -162,9 +185,20 @@ public final class CellScheduler {
         return ""
     }
 
-    static func lastLine(of url: URL) -> String {
-        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last.map(String.init)
-            ?? "(no output; see \(url.path))"
+    /// The last non-empty line of a log (progress bars end their lines with a carriage return),
+    /// trimmed, or `empty` if it has none; with `tail`, only that many bytes at its end are read.
+    static func lastLine(of url: URL, tail: Int? = nil, orElse empty: String? = nil) -> String {
+        var data = Data()
+        if let handle = try? FileHandle(forReadingFrom: url) {
+            defer { try? handle.close() }
+            if let tail, let end = try? handle.seekToEnd(), end > UInt64(tail) {
+                try? handle.seek(toOffset: end - UInt64(tail))
+            }
+            data = (try? handle.readToEnd()) ?? Data()
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.last(where: { !$0.isEmpty })
+            ?? empty ?? "(no output; see \(url.path))"
     }
 }

@@ -47,15 +47,17 @@ public struct Experiment {
     /// Runs the unfinished cells, `jobs` at once with `threads` split between them, then writes
     /// the report (also after a stop request, from what finished). With `timeLimit` (seconds),
     /// only cells expected to finish within it are started, and running ones are stopped when it
-    /// is up (see `CellScheduler`).
+    /// is up (see `CellScheduler`). While cells run, a status line per running cell follows
+    /// every `statusInterval` seconds without other news.
     public func run(jobs: Int, threads: Int, executable: String, stop: StopFlag, timeLimit: Double? = nil,
-                    say: @escaping (String) -> Void) throws -> Outcome {
+                    statusInterval: Double = 600, say: @escaping (String) -> Void) throws -> Outcome {
         guard jobs >= 1 else { throw NTTError("--jobs must be at least 1, got \(jobs)") }
         guard threads >= 1 else { throw NTTError("--threads must be at least 1, got \(threads)") }
         let scheduler = CellScheduler(layout: layout, cells: config.cells, jobs: jobs,
                                       threadsPerJob: max(1, threads / jobs),
                                       executable: executable, stop: stop,
-                                      deadline: timeLimit.map { Date().addingTimeInterval($0) }, say: say)
+                                      deadline: timeLimit.map { Date().addingTimeInterval($0) },
+                                      statusInterval: statusInterval, say: say)
         let failures = try scheduler.run()
         let report = try ExperimentReport(root: layout.root)
         try report.write()
