@@ -28,19 +28,21 @@ struct TransferCommand: ParsableCommand {
         let run = try TransferRun(config: config, dataset: dataset, folder: folder)
         let bar = ProgressBar(total: run.totalIterations, label: "transfer")
         let start = Date()
-        var first = Double.nan, last = Double.nan
+        var seconds = 0.0
         let outcome = try compute.run {
             try run.run(resume: resume, stop: stop, stopAfter: stopAfter) { p in
-                if first.isNaN { first = p.ntkDistance }
-                last = p.ntkDistance
+                seconds = p.seconds
                 bar.update(p.iteration, status: String(format: "ntk %.4g", p.ntkDistance))
             }
         }
         bar.finish()
         switch outcome {
         case .finished:
-            print(String(format: "done in %.1f s: NTK distance on the probe %.4g → %.4g; results in %@",
-                         Date().timeIntervalSince(start), first, last, folder.path))
+            // From the records, so that a resumed run also reports the distance at iteration 0.
+            let records = try run.records()
+            let thisRun = resume ? String(format: " (%.1f s since resuming)", Date().timeIntervalSince(start)) : ""
+            print(String(format: "done in %.1f s%@: NTK distance on the probe %.4g → %.4g; results in %@", seconds,
+                         thisRun, records.first?.ntkDistance ?? .nan, records.last?.ntkDistance ?? .nan, folder.path))
         case .interrupted(let t):
             print("interrupted after iteration \(t); state saved. Continue with the same command plus --resume.")
             throw ExitCode(130)

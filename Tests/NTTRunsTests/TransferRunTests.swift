@@ -76,6 +76,24 @@ struct TransferRunTests {
                 <= 1e-6 * max(1, records.last!.ntkDistance))
     }
 
+    /// A resumed run's time counts on from its checkpoint's (what `ntt experiment` reports for a
+    /// transfer cell), not from zero.
+    @Test func resumedRunCountsTheTimeBeforeItsCheckpoint() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = Self.dataset()
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir)).run(stopAfter: 13)
+                == .interrupted(atIteration: 13))
+        let meta = try SafeTensors.read(dir.appendingPathComponent(TransferRun.checkpointName).path).metadata
+        let saved = try #require(meta["seconds"].flatMap(Double.init))
+        #expect(saved > 0)
+        var seconds: [Double] = []
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir))
+                    .run(resume: true) { seconds.append($0.seconds) } == .finished)
+        #expect(seconds.first! >= saved)
+        #expect(zip(seconds, seconds.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+
     /// For every `--pruned-updates` mode (masks re-chosen at 10 and 20, the stop at 13 between).
     @Test(arguments: PrunedUpdates.allCases)
     func interruptedAndResumedRunEqualsUninterrupted(mode: PrunedUpdates) throws {

@@ -47,8 +47,9 @@ public struct CellRunner {
             let resume = folder.contains(TransferRun.checkpointName)
             if !resume { try Self.fresh(folder) }
             let transfer = try TransferRun(config: c, dataset: dataset, folder: folder)
-            let start = Date()
+            var seconds = 0.0  // of computing, across interruptions
             let outcome = try transfer.run(resume: resume, stop: stop) {
+                seconds = $0.seconds
                 progress(CellProgress(cell: cell.id, iteration: $0.iteration, total: $0.total,
                                       status: String(format: "ntk %.4g", $0.ntkDistance)))
             }
@@ -56,8 +57,7 @@ public struct CellRunner {
             let records = try transfer.records()
             let student = try ModelCheckpoint.load(folder.file(TransferRun.studentName).path, model: transfer.model)
             var result = CellResult(cell: cell, iterations: records.last?.iteration ?? 0,
-                                    seconds: Date().timeIntervalSince(start),
-                                    keptPerLayer: MaskSelection.keptCounts(student.masks ?? []),
+                                    seconds: seconds, keptPerLayer: MaskSelection.keptCounts(student.masks ?? []),
                                     weightsPerLayer: transfer.model.parameterShapes.map { $0.weight.reduce(1, *) })
             result.pruneScope = c.prune
             result.ntkDistanceBefore = records.first?.ntkDistance; result.ntkDistanceAfter = records.last?.ntkDistance

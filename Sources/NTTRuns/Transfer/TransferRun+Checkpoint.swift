@@ -9,7 +9,8 @@ extension TransferRun {
          "kernel_scope": config.kernelScope.rawValue]
     }
 
-    func saveCheckpoint(_ s: State) throws {
+    /// Saves `s`, which took `seconds` of computing from the start of the run.
+    func saveCheckpoint(_ s: State, seconds: Double) throws {
         var tensors: [(name: String, tensor: Tensor)] = []
         for i in s.weights.indices {
             tensors.append((TensorNames.weight(i), s.weights[i]))
@@ -26,6 +27,7 @@ extension TransferRun {
         meta["adam_step"] = String(s.adam.step)
         meta["batch_order"] = try RunJSON.string(s.order)
         meta["metrics_bytes"] = String(s.metricsBytes)
+        meta["seconds"] = String(seconds)
         meta["config"] = try RunJSON.string(config)
         try folder.writeTensors(tensors, metadata: meta, to: Self.checkpointName)
     }
@@ -99,7 +101,10 @@ extension TransferRun {
                      biases: shapes.indices.map { tensor(TensorNames.bias($0)) },
                      masks: IndexedMasks(model: model, masks: shapes.indices.map { tensor(TensorNames.mask($0)) }),
                      adam: adam, sgd: MomentumSGD(learningRate: config.learningRate, momentum: 0),
-                     order: order, metricsBytes: metricsBytes)
+                     order: order, metricsBytes: metricsBytes,
+                     // Checkpoints of earlier versions lack it: their time before the stop is not counted.
+                     secondsBefore: meta["seconds"].flatMap(Double.init)
+                        .flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? 0)
     }
 
     func writeResults(_ s: State, teacher: [LayerParameters]) throws {

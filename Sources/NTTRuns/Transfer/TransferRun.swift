@@ -84,6 +84,9 @@ public struct TransferRun {
         var order: BatchOrder
         /// Length of `metrics.jsonl` at this state; a resumed run cuts the file back to it.
         var metricsBytes: Int
+        /// Seconds of computing before the current process took over this state (0 for a new run;
+        /// a checkpoint's `seconds` on resume).
+        var secondsBefore: Double = 0
 
         var parameters: [LayerParameters] { [LayerParameters](weights: weights, biases: biases) }
     }
@@ -121,6 +124,7 @@ public struct TransferRun {
 
         let lock = try folder.begin()
         defer { withExtendedLifetime(lock) {} }
+        let segmentStart = Date()
         var state: State
         if let saved = resume ? try loadCheckpoint() : nil {
             state = saved
@@ -151,7 +155,8 @@ public struct TransferRun {
         }
         if state.iteration == 0 { try record(&state) }
         var lastCheckpoint = Date()
-        progress(TransferProgress(iteration: state.iteration, total: total, ntkDistance: lastNTK))
+        func seconds() -> Double { state.secondsBefore + Date().timeIntervalSince(segmentStart) }
+        progress(TransferProgress(iteration: state.iteration, total: total, ntkDistance: lastNTK, seconds: seconds()))
 
         while state.iteration < total {
             let indices = state.order.next()
@@ -187,12 +192,12 @@ public struct TransferRun {
                 state.masks = IndexedMasks(model: model, masks: MagnitudePruner.masks(
                     weights: state.weights, density: config.density, scope: config.prune))
             }
-            progress(TransferProgress(iteration: t, total: total, ntkDistance: lastNTK))
+            progress(TransferProgress(iteration: t, total: total, ntkDistance: lastNTK, seconds: seconds()))
 
             let stopping = (stop?.isSet ?? false) || stopAfter == t
             if t < total && (stopping || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval) {
                 try metrics.synchronize()
-                try saveCheckpoint(state)
+                try saveCheckpoint(state, seconds: seconds())
                 lastCheckpoint = Date()
                 if stopping { return .interrupted(atIteration: t) }
             }
