@@ -88,11 +88,12 @@ public final class CellScheduler {
             // Reap.
             let ended = running.filter { !$0.process.isRunning }  // one look, so none ends unreaped
             for r in ended {
-                let seconds = Date().timeIntervalSince(r.started)
                 if r.process.terminationStatus == 0 && layout.isFinished(r.cell) {
                     finished += 1
-                    times.add(r.cell.kind, seconds: seconds)
                     let result = try? CellResult.read(layout.done(r.cell))
+                    // The cell's own count: a resumed transfer's includes its time before the stop.
+                    let seconds = result?.seconds ?? Date().timeIntervalSince(r.started)
+                    times.add(r.cell.kind, seconds: seconds)
                     let summary = result.map(Self.summary) ?? ""
                     let others = running.filter { $0.process.processIdentifier != r.process.processIdentifier }
                     // Cells left for a later run by the time limit still count.
