@@ -13,12 +13,16 @@ final class ProgressBar {
     let isTerminal = isatty(STDERR_FILENO) != 0
     private var lastDraw = Date.distantPast
     private var lastDone = 0
+    /// The first update: rates count from it, so a run resumed at iteration 7,000 is not credited
+    /// with 7,000 iterations in its first second.
+    private var first: (done: Int, time: Date)?
 
     init(total: Int, label: String) { self.total = max(total, 1); self.label = label }
 
     func update(_ done: Int, status: String = "") {
         lastDone = done
         let now = Date()
+        if first == nil { first = (done, now) }
         let interval = isTerminal ? 0.1 : 10
         guard now.timeIntervalSince(lastDraw) >= interval || done == total else { return }
         lastDraw = now
@@ -26,8 +30,9 @@ final class ProgressBar {
     }
 
     func line(_ done: Int, status: String, now: Date) -> String {
-        let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed >= 0.5 ? Double(done) / elapsed : 0  // no rate from the first instants
+        let from = first ?? (0, start)
+        let elapsed = now.timeIntervalSince(from.time)
+        let rate = elapsed >= 0.5 ? Double(done - from.done) / elapsed : 0  // no rate from the first instants
         let eta = rate > 0 ? Double(total - done) / rate : .nan
         let fraction = Double(done) / Double(total)
         // Slow steps (a CNN transfer takes seconds each) read better as seconds per iteration.

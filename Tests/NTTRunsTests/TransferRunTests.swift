@@ -87,10 +87,12 @@ struct TransferRunTests {
         let meta = try SafeTensors.read(dir.appendingPathComponent(TransferRun.checkpointName).path).metadata
         let saved = try #require(meta["seconds"].flatMap(Double.init))
         #expect(saved > 0)
-        var seconds: [Double] = []
+        var seconds: [Double] = [], distances: [Double] = []
         #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir))
-                    .run(resume: true) { seconds.append($0.seconds) } == .finished)
+                    .run(resume: true) { seconds.append($0.seconds); distances.append($0.ntkDistance) } == .finished)
         #expect(seconds.first! >= saved)
+        // The first progress report of the resumed run carries the last recorded distance (was nan).
+        #expect(distances.first!.isFinite)
         #expect(zip(seconds, seconds.dropFirst()).allSatisfy { $0 <= $1 })
     }
 

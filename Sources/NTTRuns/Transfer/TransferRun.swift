@@ -138,7 +138,8 @@ public struct TransferRun {
                           metricsBytes: 0)
         }
         let metrics = try folder.metrics(keepingFirst: state.metricsBytes)
-        var lastNTK = Double.nan
+        // A resumed run shows the last recorded distance until it records the next one.
+        var lastNTK = state.iteration > 0 ? try folder.readMetrics(TransferRecord.self).last?.ntkDistance ?? .nan : .nan
         func record(_ s: inout State) throws {
             let terms = withoutDerivatives {
                 loss.evaluate(model: model, parameters: s.parameters, masks: s.masks, x1: probe1, x2: probe2,
