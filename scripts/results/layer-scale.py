@@ -35,7 +35,10 @@ def report(folder):
     for path in paths:
         if not os.path.isfile(path):
             sys.exit(f"layer-scale.py: {path} not found: expected the output folder of a transfer")
-    student, teacher = (load_file(path) for path in paths)
+    try:
+        student, teacher = (load_file(path) for path in paths)
+    except Exception as error:  # safetensors raises its own error types for truncated or corrupt files
+        sys.exit(f"layer-scale.py: {folder}: not a readable pair of safetensors files ({error})")
     print(folder)
     print(f"  {'layer':>5} {'kept':>9} {'student w':>10} {'teacher w':>10} {'ratio':>7} "
           f"{'student b':>10} {'teacher b':>10}")
