@@ -105,7 +105,8 @@ struct SparseProductTests {
         let (n, k, columns) = (320, 300, 100)
         let mask = Self.mask(rows: k, columns: columns, keep: 0.05, seed: 9)
         let pattern = Self.pattern(mask, rows: k, columns: columns)
-        let w = Self.random(k * columns, seed: 5), a = Self.random(n * k, seed: 6), d = Self.random(n * columns, seed: 7)
+        let w = Self.random(k * columns, seed: 5), a = Self.random(n * k, seed: 6)
+        let d = Self.random(n * columns, seed: 7)
         func all() -> [[Float]] {
             var c = [Float](repeating: 0, count: n * columns), t = [Float](repeating: 0, count: n * k)
             var s = [Float](repeating: 0, count: k * columns)

@@ -139,7 +139,7 @@ public struct TransferRun {
         }
         let metrics = try folder.metrics(keepingFirst: state.metricsBytes)
         // A resumed run shows the last recorded distance until it records the next one.
-        var lastNTK = state.iteration > 0 ? try folder.readMetrics(TransferRecord.self).last?.ntkDistance ?? .nan : .nan
+        var lastNTK = state.iteration > 0 ? try records().last?.ntkDistance ?? .nan : .nan
         func record(_ s: inout State) throws {
             let terms = withoutDerivatives {
                 loss.evaluate(model: model, parameters: s.parameters, masks: s.masks, x1: probe1, x2: probe2,
