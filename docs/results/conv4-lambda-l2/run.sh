@@ -10,7 +10,7 @@
 # Environment: NTT=path to an ntt binary (default: build and use .build/release/ntt);
 # THREADS=n (default: ntt's, the online cores); LAMBDA (default 1e-6); SEED (default 0);
 # REFERENCE=a dense Conv-4 training run of the same seed and budget to compare outputs with
-# (default: the grid's cell if it is there, else none). Re-running continues: a finished transfer
+# (default: the grid's committed cell of that seed if there is one, else none). Re-running continues: a finished transfer
 # is kept, an interrupted one resumes, an unfinished training restarts.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -23,7 +23,7 @@ if [ -z "${NTT:-}" ]; then
 fi
 common=(--model conv4 --dataset fashion-mnist --density 0.03 --seed "$seed")
 [ -n "${THREADS:-}" ] && common+=(--threads "$THREADS")
-reference="${REFERENCE:-runs/fashion-conv4-layerwise/cells/conv4/fashion-mnist/train-dense-s$seed}"
+reference="${REFERENCE:-docs/results/fashion-conv4-layerwise/cells/conv4/fashion-mnist/train-dense-s$seed}"
 reference_flag=()
 [ -f "$reference/probe-outputs.safetensors" ] && reference_flag=(--reference "$reference")
 
