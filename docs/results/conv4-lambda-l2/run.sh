@@ -10,8 +10,8 @@
 # Environment: NTT=path to an ntt binary (default: build and use .build/release/ntt);
 # THREADS=n (default: ntt's, the online cores); LAMBDA (default 1e-6); SEED (default 0);
 # REFERENCE=a dense Conv-4 training run of the same seed and budget to compare outputs with
-# (default: the grid's committed cell of that seed if there is one, else none). Re-running continues: a finished transfer
-# is kept, an interrupted one resumes, an unfinished training restarts.
+# (default: the grid's committed cell of that seed if there is one, else none). Re-running continues:
+# a finished transfer is kept, an interrupted one resumes, an unfinished training restarts.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
