@@ -96,6 +96,23 @@ struct TransferRunTests {
         #expect(zip(seconds, seconds.dropFirst()).allSatisfy { $0 <= $1 })
     }
 
+    /// A corrupt record in the part of metrics.jsonl that the checkpoint has seen stops the resumed run
+    /// before the file is cut back to that part: the file is left exactly as it was.
+    @Test func resumeRefusesCorruptMetricsWithoutTouchingThem() throws {
+        let dir = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = Self.dataset()
+        #expect(try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir)).run(stopAfter: 13)
+                == .interrupted(atIteration: 13))
+        let url = dir.appendingPathComponent(RunFolder.metricsName)
+        let corrupt = Data("garbage\n".utf8) + (try Data(contentsOf: url))
+        try corrupt.write(to: url)
+        #expect(throws: NTTError.self) {
+            try TransferRun(config: Self.config(), dataset: data, folder: RunFolder(dir)).run(resume: true)
+        }
+        #expect(try Data(contentsOf: url) == corrupt)
+    }
+
     /// For every `--pruned-updates` mode (masks re-chosen at 10 and 20, the stop at 13 between).
     @Test(arguments: PrunedUpdates.allCases)
     func interruptedAndResumedRunEqualsUninterrupted(mode: PrunedUpdates) throws {

@@ -204,8 +204,9 @@ public struct RunFolder: Sendable {
         try MetricsLog(url: file(Self.metricsName), keepingFirst: bytes)
     }
 
-    public func readMetrics<T: Decodable>(_ type: T.Type) throws -> [T] {
-        try RunJSON.lines(type, in: file(Self.metricsName))
+    /// The records of `metrics.jsonl`; with `firstBytes`, only those of its first bytes.
+    public func readMetrics<T: Decodable>(_ type: T.Type, firstBytes: Int? = nil) throws -> [T] {
+        try RunJSON.lines(type, in: file(Self.metricsName), firstBytes: firstBytes)
     }
 
     // MARK: Tensors

@@ -35,10 +35,12 @@ public enum RunJSON {
     }
 
     /// Every line of a metrics file; the error names the file and the line.
-    public static func lines<T: Decodable>(_ type: T.Type, in url: URL) throws -> [T] {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+    /// `firstBytes`: only the records of the file's first bytes (what a checkpoint has seen).
+    public static func lines<T: Decodable>(_ type: T.Type, in url: URL, firstBytes: Int? = nil) throws -> [T] {
+        guard let whole = FileManager.default.contents(atPath: url.path) else {
             throw NTTError("\(url.path): cannot read the metrics file")
         }
+        let data = firstBytes.map { whole.prefix(max($0, 0)) } ?? whole
         var out: [T] = []
         for (n, line) in data.split(separator: 0x0a).enumerated() {
             do { out.append(try decoder.decode(T.self, from: Data(line))) } catch {

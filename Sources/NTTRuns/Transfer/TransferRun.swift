@@ -137,9 +137,12 @@ public struct TransferRun {
                           order: BatchOrder(count: data.count, batchSize: config.batchSize, seed: config.seed),
                           metricsBytes: 0)
         }
+        // A resumed run checks the records its checkpoint has seen before cutting the file back to them,
+        // and shows the last recorded distance until it records the next one.
+        let kept = state.iteration > 0
+            ? try folder.readMetrics(TransferRecord.self, firstBytes: state.metricsBytes) : []
+        var lastNTK = kept.last?.ntkDistance ?? .nan
         let metrics = try folder.metrics(keepingFirst: state.metricsBytes)
-        // A resumed run shows the last recorded distance until it records the next one.
-        var lastNTK = state.iteration > 0 ? try records().last?.ntkDistance ?? .nan : .nan
         func record(_ s: inout State) throws {
             let terms = withoutDerivatives {
                 loss.evaluate(model: model, parameters: s.parameters, masks: s.masks, x1: probe1, x2: probe2,

@@ -28,7 +28,6 @@ reference_flag=()
 [ -f "$reference/probe-outputs.safetensors" ] && reference_flag=(--reference "$reference")
 
 transfer="$out/transfer-l2-$lambda-s$seed" train="$out/train-l2-$lambda-s$seed"
-mkdir -p "$out"
 if [ ! -f "$transfer/student.safetensors" ]; then
     resume=()
     [ -e "$transfer" ] && resume=(--resume)  # also after a kill before the first checkpoint
