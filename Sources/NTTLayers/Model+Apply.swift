@@ -56,7 +56,11 @@ extension Model {
     }
 
     /// Evaluation-mode outputs with explicit (effective) weights, and what each layer did (one
-    /// trace per layer, in order), for the NTK. Layers run in the written order.
+    /// trace per layer), for the NTK. Layers run in the written order, except that a relu
+    /// followed by a layer that commutes with it (max-pool) runs after that layer, as in `apply`,
+    /// and its trace follows that layer's: the cotangent push then multiplies by the relu's mask
+    /// on the pooled size (a quarter for 2×2 windows) before scattering, instead of on the full
+    /// size after. The same values; zeros may differ in sign where the window's maximum is ≤ 0.
     package func tracedApply(weights: [Tensor], biases: [Tensor], to x: Tensor)
         -> (output: Tensor, traces: [any LayerTrace]) {
         tracedApply([LayerParameters](weights: weights, biases: biases), to: x)
@@ -70,7 +74,12 @@ extension Model {
         var h = x
         var p = 0
         var traces: [any LayerTrace] = []
-        for rule in rules {
+        var reluDeferred = false
+        for (i, rule) in rules.enumerated() {
+            if rule is ReLULayer, i + 1 < rules.count, rules[i + 1].commutesWithReLU {
+                reluDeferred = true
+                continue
+            }
             var layerParameters: LayerParameters? = nil
             if rule.hasParameters {
                 layerParameters = parameters[p]
@@ -79,6 +88,12 @@ extension Model {
             let (y, trace) = rule.tracedApply(h, parameters: layerParameters)
             traces.append(trace)
             h = y
+            if reluDeferred {
+                let (activated, reluTrace) = ReLULayer().tracedApply(h, parameters: nil)
+                traces.append(reluTrace)
+                h = activated
+                reluDeferred = false
+            }
         }
         return (h, traces)
     }

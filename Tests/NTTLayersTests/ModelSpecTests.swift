@@ -91,8 +91,9 @@ struct InitializationTests {
     }
 }
 
-/// Untraced passes apply relu after the max-pool that follows it (cheaper); traced passes keep
-/// the written order. Both orders must give the same bits, in value and in gradient.
+/// Both passes (`apply`, and `tracedApply` for the NTK) run a relu after the max-pool that
+/// follows it (cheaper). That order must give the same bits as the written one, in value and in
+/// gradient, and the traced pass must list the relu's trace after the pool's, on the pooled size.
 struct ReluPoolOrderTests {
     @Test func reluAfterPoolGivesTheSameBits() throws {
         let model = try Model(spec: ModelSpec.resolve("conv(6,3),relu,maxpool(2),conv(4,3,padding=same),relu,"
@@ -103,16 +104,39 @@ struct ReluPoolOrderTests {
         let x = Tensor(shape: [8, 10, 10, 1], scalars: (0..<800).map { _ in Float(rng.nextNormal()) })
         let r = Tensor(shape: [8, 10], scalars: (0..<80).map { _ in Float(rng.nextNormal()) })
         let layers = params.count
-        func loss(traced: Bool) -> (Tensor, [Tensor]) {
+        enum Pass { case written, swapped, traced }
+        func loss(_ pass: Pass) -> (Tensor, [Tensor]) {
             valueAndGradient(at: params.map(\.weight) + params.map(\.bias)) { v in
                 let w = Array(v[0..<layers]), b = Array(v[layers...])
-                let y = traced ? model.tracedApply(weights: w, biases: b, to: x).output
-                               : model.apply((0..<layers).map { LayerParameters(weight: w[$0], bias: b[$0]) }, to: x)
+                let p = (0..<layers).map { LayerParameters(weight: w[$0], bias: b[$0]) }
+                let y: Tensor
+                switch pass {
+                case .swapped: y = model.apply(p, to: x)
+                case .traced: y = model.tracedApply(weights: w, biases: b, to: x).output
+                case .written:
+                    var h = x, next = 0
+                    for rule in model.rules {
+                        let q = rule.hasParameters ? p[next] : nil
+                        if rule.hasParameters { next += 1 }
+                        h = rule.apply(h, parameters: q, position: 0, dropoutSeed: nil)
+                    }
+                    y = h
+                }
                 return (y * r).sum()
             }
         }
-        let (swapped, swappedGrads) = loss(traced: false), (written, writtenGrads) = loss(traced: true)
-        #expect(swapped.scalars == written.scalars)
-        #expect(swappedGrads.map(\.scalars) == writtenGrads.map(\.scalars))
+        let (written, writtenGrads) = loss(.written)
+        for pass in [Pass.swapped, .traced] {
+            let (value, grads) = loss(pass)
+            #expect(value.scalars == written.scalars, "\(pass)")
+            #expect(grads.map(\.scalars) == writtenGrads.map(\.scalars), "\(pass)")
+        }
+        let traces = model.tracedApply(weights: params.map(\.weight), biases: params.map(\.bias), to: x).traces
+        #expect(traces.count == model.rules.count)
+        // Rules 1 and 4 are the relus; their traces follow the pools' with the pooled shapes.
+        for (relu, pooled) in [(1, [8, 4, 4, 6]), (4, [8, 3, 3, 4])] {
+            #expect(traces[relu] is MaxPoolLayer.Trace, "rule \(relu)")
+            #expect((traces[relu + 1] as? ReLULayer.Trace)?.mask.shape == pooled, "rule \(relu)")
+        }
     }
 }
