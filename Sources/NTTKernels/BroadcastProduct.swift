@@ -2,6 +2,9 @@
 /// product a ⊙ broadcast(x) and its adjoint with respect to x, reduce(g ⊙ a). Each gives the same
 /// bits as broadcasting first and then `Elementwise.multiply` / `Strided.reduceSum`.
 extension Strided {
+    /// The longest row (floats) that `multiplyBroadcast` expands into scratch (32 KB, in L1).
+    static let expandedRowLimit = 8192
+
     /// out[i] = a[i] · x[i with broadcast axes set to 0]; a and out have the `large` shape, x
     /// the `small` one (same rank, each axis equal or 1). Ranges of axis 0 run in parallel when
     /// the product is large (a function of the shape only).
@@ -13,17 +16,39 @@ extension Strided {
         let rank = l.count
         if rank >= 2 && s[rank - 1] == 1 && s[rank - 2] == l[rank - 2] {
             // x's innermost kept axis scales runs of k (e.g. the NTK's input Gram [n₁,1,n₂,1] over
-            // Δ₁Δ₂ᵀ [n₁,k,n₂,k] with k = 10): walk the other axes, m runs of k per step, instead
-            // of one walk step per run of k.
+            // Δ₁Δ₂ᵀ [n₁,k,n₂,k] with k = 10): walk the other axes, one row of m runs of k per
+            // step, multiplied by x's m values each repeated k times. That expanded row is built
+            // when x's offset changes, so a broadcast axis above (the NTK's first k) reuses it;
+            // the product is then one contiguous pass of m·k (the same products as one per run).
             let k = l[rank - 1]
             let (s2, l2) = (Array(s.dropLast()), Array(l.dropLast()))
+            let row = l2[l2.count - 1] &* k
             Parallel.forEachRange(of: l2.count == 1 ? 1 : l2[0], work: l2.count == 1 ? total : total / l2[0]) {
                 range in
-                walk(s2, l2, first: range) { xOffset, offset, m, _ in
-                    for j in 0..<m {
-                        let c = x[xOffset &+ j], base = (offset &+ j) &* k
+                // (A long row, e.g. a column [N,1] over [N,K], is walked a run of k at a time.)
+                guard row <= Self.expandedRowLimit else {
+                    return walk(s2, l2, first: range) { xOffset, offset, m, _ in
+                        for j in 0..<m {
+                            let c = x[xOffset &+ j], base = (offset &+ j) &* k
+                            let (a, out) = (a + base, out + base)
+                            for i in 0..<k { out[i] = a[i] * c }
+                        }
+                    }
+                }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: row) { scratch in
+                    let expanded = scratch.baseAddress!
+                    var expandedOffset = -1
+                    walk(s2, l2, first: range) { xOffset, offset, m, _ in
+                        if xOffset != expandedOffset {
+                            for j in 0..<m {
+                                let c = x[xOffset &+ j], e = expanded + j &* k
+                                for i in 0..<k { e[i] = c }
+                            }
+                            expandedOffset = xOffset
+                        }
+                        let base = offset &* k
                         let (a, out) = (a + base, out + base)
-                        for i in 0..<k { out[i] = a[i] * c }
+                        for t in 0..<(m &* k) { out[t] = a[t] * expanded[t] }
                     }
                 }
             }

@@ -6,11 +6,12 @@ import Testing
 /// the same bits with one thread or two.
 struct BroadcastProductTests {
     /// (full shape, broadcast shape): the NTK's input Gram times its cotangent Gram, a ReLU mask
-    /// repeated over outputs, a trailing row (the two-pass fallback), a lower-rank operand, and
-    /// one large enough to be cut into parallel parts.
+    /// repeated over outputs, a trailing row (the two-pass fallback), a lower-rank operand, one
+    /// large enough to be cut into parallel parts, and a column whose runs of k make a row longer
+    /// than `Strided.expandedRowLimit` (walked a run at a time).
     static let cases: [([Int], [Int])] = [
         ([3, 4, 2, 4], [3, 1, 2, 1]), ([2, 5, 6], [2, 1, 6]), ([3, 4], [4]), ([5, 3, 2], [3, 1]),
-        ([6, 5], [6, 1]), ([60, 10, 40, 10], [60, 1, 40, 1]),
+        ([6, 5], [6, 1]), ([60, 10, 40, 10], [60, 1, 40, 1]), ([3, 3000, 4], [3, 3000, 1]),
     ]
 
     /// f(a, x) = Σ w ⊙ (a ⊙ x↑) with the operands in both orders, fused and via an explicit broadcast.
@@ -41,8 +42,9 @@ struct BroadcastProductTests {
     }
 
     @Test func sameBitsWithOneOrTwoThreads() {
-        let (full, small) = Self.cases.last!
-        let run = { Self.values(full, small, fused: true, smallFirst: false) }
-        #expect(Threads.withBudget(1, run) == Threads.withBudget(2, run))
+        for (full, small) in Self.cases.suffix(2) {
+            let run = { Self.values(full, small, fused: true, smallFirst: false) }
+            #expect(Threads.withBudget(1, run) == Threads.withBudget(2, run), "\(full)")
+        }
     }
 }
