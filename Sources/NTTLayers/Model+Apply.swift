@@ -40,7 +40,7 @@ extension Model {
         var p = 0
         var reluDeferred = false
         for (i, rule) in rules.enumerated() {
-            if rule is ReLULayer, i + 1 < rules.count, rules[i + 1].commutesWithReLU {
+            if runsAfterNextRule(i) {
                 reluDeferred = true
                 continue
             }
@@ -76,7 +76,7 @@ extension Model {
         var traces: [any LayerTrace] = []
         var reluDeferred = false
         for (i, rule) in rules.enumerated() {
-            if rule is ReLULayer, i + 1 < rules.count, rules[i + 1].commutesWithReLU {
+            if runsAfterNextRule(i) {
                 reluDeferred = true
                 continue
             }
@@ -128,5 +128,11 @@ extension Model {
                      "Model.apply: expected \(count) weights and biases, got \(weights.count) and \(biases.count)")
         precondition(x.rank == inputShape.count + 1 && Array(x.shape.dropFirst()) == inputShape,
                      "Model.apply: inputs must have shape [N] + \(inputShape), got \(x.shape)")
+    }
+
+    /// Whether rule i is a relu that runs after the rule that follows it, which commutes with it
+    /// (`LayerRule.commutesWithReLU`): the same bits on a smaller tensor. Both model loops ask.
+    private func runsAfterNextRule(_ i: Int) -> Bool {
+        rules[i] is ReLULayer && i + 1 < rules.count && rules[i + 1].commutesWithReLU
     }
 }
