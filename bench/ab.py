@@ -48,6 +48,10 @@ def main(argv=None):
         parser.error("--rounds must be at least 1")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
+    if args.out:
+        folder = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            parser.error(f"--out {args.out!r}: {folder} is not a writable folder")
 
     rounds = {"A": [], "B": []}
     memory = {"A": [], "B": []}
@@ -81,9 +85,12 @@ def main(argv=None):
         report = {"a": args.a, "b": args.b, "filter": args.filter, "threads": args.threads,
                   "rounds": args.rounds, "peak_memory_mb": peaks, "summary": summary}
         temporary = args.out + ".partial"
-        with open(temporary, "w") as f:
-            json.dump(report, f, indent=1)
-        os.replace(temporary, args.out)
+        try:
+            with open(temporary, "w") as f:
+                json.dump(report, f, indent=1)
+            os.replace(temporary, args.out)
+        except OSError as error:
+            sys.exit(f"ab.py: cannot write --out {args.out}: {error.strerror}")
 
 
 if __name__ == "__main__":
