@@ -27,4 +27,19 @@ public enum Threads {
     public static func withBudget<R>(_ threads: Int, _ body: () async throws -> R) async rethrows -> R {
         try await Parallel.$threadBudget.withValue(max(1, threads), operation: body)
     }
+
+    /// Runs two independent computations side by side when the budget is exactly two threads,
+    /// each on one thread (`first` on the calling thread, `second` on a helper), else one after
+    /// the other; the results are the same bit for bit either way. Both see the caller's
+    /// recording state (tape on or off, derivative depth), so either may record on the tape.
+    ///
+    /// ```swift
+    /// let (a, b) = Threads.overlapping({ model.apply(p, to: x1) }, { model.apply(p, to: x2) })
+    /// ```
+    public static func overlapping<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+        let (isEnabled, depth) = (Recording.isEnabled, Recording.depth)
+        return Parallel.overlapping(first, {
+            Recording.$isEnabled.withValue(isEnabled) { Recording.$depth.withValue(depth, operation: second) }
+        })
+    }
 }

@@ -38,8 +38,10 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(condition, nil)
     }
 
-    /// Runs the job with up to `helpers` helper threads; false (nothing run) when busy.
-    func run(parts: Int, helpers: Int, _ body: (Int) -> Void) -> Bool {
+    /// Runs the job with up to `helpers` helper threads; false (nothing run) when busy. With
+    /// `callerRunsFirstPart`, part 0 is the caller's own (it never runs on a helper) and the
+    /// helpers start at part 1.
+    func run(parts: Int, helpers: Int, callerRunsFirstPart: Bool = false, _ body: (Int) -> Void) -> Bool {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         while started < helpers { startHelper(index: started); started += 1 }
@@ -50,11 +52,16 @@ final class WorkerPool: @unchecked Sendable {
             helpersWanted.store(helpers, ordering: .relaxed)  // published by the ticket's store
             generation = (generation + 1) & 0xFFFF_FFFF
             let g = generation
-            ticket.store(g << 32 | UInt64(parts) << 16, ordering: .sequentiallyConsistent)
+            let first: UInt64 = callerRunsFirstPart ? 1 : 0
+            ticket.store(g << 32 | UInt64(parts) << 16 | first, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(condition)
                 pthread_mutex_unlock(mutex)
+            }
+            if callerRunsFirstPart {
+                body(0)
+                completed.add(1, ordering: .releasing)
             }
             while let part = claim(generation: g) {
                 body(part)

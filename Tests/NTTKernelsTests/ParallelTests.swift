@@ -75,6 +75,47 @@ struct ParallelTests {
         }
     }
 
+    /// `overlapping` returns both results with any budget; the first computation always runs on
+    /// the calling thread; with a budget of two the second runs on a helper (when one claims it
+    /// before the caller is done: each side here is busy ~0.3 ms, so within 50 tries), and the
+    /// jobs inside either side run all their parts (on that side's thread).
+    @Test func overlappingRunsTheFirstHereAndTheSecondBesideIt() {
+        let caller = UInt(pthread_self())
+        func busy() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            while DispatchTime.now().uptimeNanoseconds - start < 300_000 {}
+        }
+        func side(_ tag: Int) -> (thread: UInt, sum: Int) {
+            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 6)
+            defer { counts.deallocate() }
+            counts.initialize(repeating: 0)
+            busy()
+            Parallel.forEach(parts: 6) { p in counts[p] += tag }
+            return (UInt(pthread_self()), counts.reduce(0, +))
+        }
+        for budget in [1, 2, 3] {
+            var helperRanSecond = false
+            for _ in 0..<50 {
+                let (a, b) = Parallel.$threadBudget.withValue(budget) {
+                    Parallel.overlapping({ side(1) }, { side(10) })
+                }
+                #expect(a.thread == caller && a.sum == 6 && b.sum == 60)
+                if budget != 2 { #expect(b.thread == caller) }
+                helperRanSecond = helperRanSecond || b.thread != caller
+                if budget != 2 || helperRanSecond { break }
+            }
+            if budget == 2 { #expect(helperRanSecond, "budget 2: the second computation never ran on a helper") }
+        }
+        // Called from inside a job's part: both run on that part's thread, one after the other.
+        Parallel.$threadBudget.withValue(2) {
+            Parallel.forEach(parts: 2) { _ in
+                let here = UInt(pthread_self())
+                let (a, b) = Parallel.overlapping({ side(1) }, { side(2) })
+                #expect(a.thread == here && b.thread == here && a.sum == 6 && b.sum == 12)
+            }
+        }
+    }
+
     /// Every part runs exactly once, also when calls come from several threads at once and
     /// from inside parts (those run on the calling thread), over many back-to-back jobs.
     @Test func everyPartRunsOnceUnderConcurrentAndNestedCalls() async {

@@ -114,4 +114,31 @@ struct TransferLossTests {
         }
         #expect(scalars(evaluated.1) == scalars(evaluated.0))
     }
+    /// Loss and gradient are the same bits with one, two or three threads, with the teacher's
+    /// targets given or computed during the step: with two threads the teacher's kernel runs
+    /// beside the student's, or (targets given) the student's two batches run side by side, each
+    /// recording on the tape.
+    @Test(arguments: [0, 1])
+    func lossAndGradientAreTheSameBitsOnAnyBudget(specIndex: Int) throws {
+        let (text, inputShape) = EmpiricalNTKTests.specs[specIndex]
+        let model = try Model(spec: ModelSpec(parsing: text), inputShape: inputShape)
+        let (teacher, student) = (model.initialize(seed: 11), model.initialize(seed: 12))
+        let masks = IndexedMasks(model: model, masks: EmpiricalNTKTests.randomMasks(model, seed: 4, keep: 0.3))
+        let x = EmpiricalNTKTests.randomInputs(model, count: 16, seed: 8)
+        let x1 = x.slice(rows: 0..<8), x2 = x.slice(rows: 8..<16)
+        let loss = TransferLoss(lambdaKernel: 0.5, lambdaL2: 0.01, density: 0.3)
+        func run(_ targets: TransferLoss.TargetSource) -> [[Float]] {
+            let (t, g) = loss.valueAndGradient(model: model, parameters: student, masks: masks,
+                                               x1: x1, x2: x2, targets: targets)
+            return [[t.total, t.ntkDistance, t.targetDistance, t.l2].map(\.scalar)] + g.flattened.map(\.scalars)
+        }
+        let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
+        let expected = Parallel.$threadBudget.withValue(1) { run(.given(targets)) }
+        for budget in [1, 2, 3] {
+            Parallel.$threadBudget.withValue(budget) {
+                #expect(run(.teacher(teacher)) == expected, "budget \(budget), teacher")
+                #expect(run(.given(targets)) == expected, "budget \(budget), given")
+            }
+        }
+    }
 }

@@ -89,10 +89,9 @@ extension Benchmark {
             var adam = Adam(learningRate: 5e-4)
             return {
                 // One full transfer step: teacher targets, student NTK + loss + gradient, Adam.
-                let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
                 let current = [LayerParameters](unflattening: weights)
                 let (_, grads) = loss.valueAndGradient(model: model, parameters: current, masks: masks,
-                                                       x1: x1, x2: x2, targets: targets)
+                                                       x1: x1, x2: x2, targets: .teacher(teacher))
                 adam.update(&weights, gradients: grads.flattened)
             }
         }

@@ -166,9 +166,8 @@ public struct TransferRun {
             let indices = state.order.next()
             let x = model.prepare(data.batch(indices).images)
             let x1 = x.slice(rows: 0..<half), x2 = x.slice(rows: half..<config.batchSize)
-            let targets = TransferLoss.Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2)
             let (terms, grads) = loss.valueAndGradient(model: model, parameters: state.parameters, masks: state.masks,
-                                                       x1: x1, x2: x2, targets: targets,
+                                                       x1: x1, x2: x2, targets: .teacher(teacher),
                                                        straightThrough: config.prunedUpdates == .dense)
             guard terms.total.scalar.isFinite else {
                 throw NTTError("the transfer loss became \(terms.total.scalar) at iteration \(state.iteration + 1); "

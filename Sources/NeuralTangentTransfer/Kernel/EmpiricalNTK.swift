@@ -62,10 +62,13 @@ public enum EmpiricalNTK {
         // One set of traced parameters (raw or effective weights) for both batches.
         let layers = model.tracedParameters(parameters, masks: masks, effectiveWeights: effectiveWeights)
         let k = model.outputCount
-        let (y1, traces1) = model.tracedApply(layers, to: x1)
-        let (y2, traces2) = model.tracedApply(layers, to: x2)
-        let deltas1 = cotangents(traces1, samples: x1.shape[0], outputs: k)
-        let deltas2 = cotangents(traces2, samples: x2.shape[0], outputs: k)
+        // Each batch's pass and cotangent push (side by side with two threads, for small models).
+        func traced(_ x: Tensor) -> (outputs: Tensor, traces: [any LayerTrace], deltas: [Tensor]) {
+            let (y, traces) = model.tracedApply(layers, to: x)
+            return (y, traces, cotangents(traces, samples: x.shape[0], outputs: k))
+        }
+        let ((y1, traces1, deltas1), (y2, traces2, deltas2)) = sideBySide(model, samples: x1.shape[0] + x2.shape[0])
+            ? Threads.overlapping({ traced(x1) }, { traced(x2) }) : (traced(x1), traced(x2))
         var total: Tensor? = nil
         var layer = 0
         for (trace1, trace2) in zip(traces1, traces2) {
@@ -83,6 +86,19 @@ public enum EmpiricalNTK {
         // [n₁, k, n₂, k] → [n₁, n₂, k, k]
         let kernel = total!.reshaped([x1.shape[0], k, x2.shape[0], k]).permuted([0, 2, 1, 3])
         return Result(kernel: kernel, outputs1: y1, outputs2: y2)
+    }
+
+    /// Whether two computations of this model's kernel on `samples` inputs in all (its two batches,
+    /// or a teacher's kernel and a student's) run side by side (`Threads.overlapping`): when the
+    /// cotangents of their traced passes, k rows per sample through every layer, are at most 2²²
+    /// floats (16 MB). Their products are too small to cut well in two (LeNet-300-100, 64 inputs:
+    /// 1.0M floats, teacher and student 2.0M; the NTK 1.2× and the transfer step 1.07× faster with
+    /// two threads, best runs); larger ones are cut well, and side by side gained nothing on
+    /// LeNet-5 (16M floats, 32M) while holding both sides' intermediate results at once (+170 MB
+    /// per step). Decided by the shapes only.
+    static func sideBySide(_ model: Model, samples: Int) -> Bool {
+        let perSample = model.layerOutputShapes.reduce(model.inputShape.reduce(1, *)) { $0 + $1.reduce(1, *) }
+        return Double(samples) * Double(model.outputCount) * Double(perSample) <= Double(1 << 22)
     }
 
     /// Δ for every parametrised layer, in order, in the layout its trace gives

@@ -34,6 +34,15 @@ public struct TransferLoss: Sendable, Codable, Equatable {
         }
     }
 
+    /// Where a step's targets come from: computed beforehand, or the teacher's on the step's
+    /// batch, computed during the step (on a second thread while the student's kernel is
+    /// computed, when the thread budget is two: `Parallel.overlapping`). The same numbers either way.
+    public enum TargetSource: Sendable {
+        case given(Targets)
+        /// The dense teacher's parameters.
+        case teacher([LayerParameters])
+    }
+
     /// The loss and its three parts (tracked tensors when the parameters are).
     public struct Terms: Sendable {
         public var total: Tensor
@@ -55,15 +64,34 @@ public struct TransferLoss: Sendable, Codable, Equatable {
                          x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
         // w ⊙ m once, for the kernel and the penalty.
         evaluate(model: model, effectiveWeights: Model.effectiveWeights(parameters, masks: masks.tensors),
-                 parameters: parameters, masks: masks, x1: x1, x2: x2, targets: targets)
+                 parameters: parameters, masks: masks, x1: x1, x2: x2, targets: .given(targets))
     }
 
     /// The loss at effective weights `weights` = w ⊙ m; `parameters` give the biases, `masks`
     /// the sparse products' lists and the surviving kernel scope.
     func evaluate(model: Model, effectiveWeights weights: [Tensor], parameters: [LayerParameters],
-                  masks: IndexedMasks, x1: Tensor, x2: Tensor, targets: Targets) -> Terms {
-        let student = EmpiricalNTK.compute(model: model, parameters: parameters, masks: masks,
-                                           x1: x1, x2: x2, scope: scope, effectiveWeights: weights)
+                  masks: IndexedMasks, x1: Tensor, x2: Tensor, targets source: TargetSource) -> Terms {
+        func studentKernel() -> EmpiricalNTK.Result {
+            EmpiricalNTK.compute(model: model, parameters: parameters, masks: masks,
+                                 x1: x1, x2: x2, scope: scope, effectiveWeights: weights)
+        }
+        let (student, targets): (EmpiricalNTK.Result, Targets)
+        switch source {
+        case .given(let t):
+            (student, targets) = (studentKernel(), t)
+        case .teacher(let teacher):
+            // With two threads and a small model, the teacher's kernel on a helper while the
+            // student's is recorded here.
+            func teacherTargets() -> Targets { Targets.teacher(model: model, parameters: teacher, x1: x1, x2: x2) }
+            if EmpiricalNTK.sideBySide(model, samples: 2 * (x1.shape[0] + x2.shape[0])) {
+                (student, targets) = Threads.overlapping(studentKernel, teacherTargets)
+            } else {
+                // The teacher's first: its intermediate results are gone before the student's
+                // recorded pass builds up.
+                targets = teacherTargets()
+                student = studentKernel()
+            }
+        }
         let outputs = Tensor.concatenate(rows: [student.outputs1, student.outputs2])
         func meanSquare(_ d: Tensor) -> Tensor { d.sumOfSquares() * (1 / Float(d.count)) }
         let ntkDistance = meanSquare(student.kernel - targets.kernel)
@@ -92,15 +120,24 @@ public struct TransferLoss: Sendable, Codable, Equatable {
     public func valueAndGradient(model: Model, parameters: [LayerParameters], masks: IndexedMasks,
                                  x1: Tensor, x2: Tensor, targets: Targets, straightThrough: Bool = false)
         -> (terms: Terms, gradient: [LayerParameters]) {
+        valueAndGradient(model: model, parameters: parameters, masks: masks, x1: x1, x2: x2,
+                         targets: .given(targets), straightThrough: straightThrough)
+    }
+
+    /// The loss terms and the gradient, with masks listed beforehand and the targets given or
+    /// computed from the teacher during the step (`straightThrough` as above).
+    public func valueAndGradient(model: Model, parameters: [LayerParameters], masks: IndexedMasks,
+                                 x1: Tensor, x2: Tensor, targets: TargetSource, straightThrough: Bool = false)
+        -> (terms: Terms, gradient: [LayerParameters]) {
         let start = !straightThrough ? parameters
             : [LayerParameters](weights: Model.effectiveWeights(parameters, masks: masks.tensors),
                                 biases: parameters.map(\.bias))
         let (_, terms, grads) = NTTAutodiff.valueAndGradient(at: start.flattened, ofValueAndAux: { v in
             let p = [LayerParameters](unflattening: v)
-            let t = straightThrough
-                ? evaluate(model: model, effectiveWeights: p.map(\.weight), parameters: p, masks: masks,
-                           x1: x1, x2: x2, targets: targets)
-                : evaluate(model: model, parameters: p, masks: masks, x1: x1, x2: x2, targets: targets)
+            // w ⊙ m once, for the kernel and the penalty (the variables themselves when straight-through).
+            let weights = straightThrough ? p.map(\.weight) : Model.effectiveWeights(p, masks: masks.tensors)
+            let t = evaluate(model: model, effectiveWeights: weights, parameters: p, masks: masks,
+                             x1: x1, x2: x2, targets: targets)
             return (t.total, t)
         })
         return (terms, [LayerParameters](unflattening: grads))
