@@ -92,8 +92,8 @@ public enum EmpiricalNTK {
     /// or a teacher's kernel and a student's) run side by side (`Threads.overlapping`): when the
     /// cotangents of their traced passes, k rows per sample through every layer, are at most 2²²
     /// floats (16 MB). Their products are too small to cut well in two (LeNet-300-100, 64 inputs:
-    /// 1.0M floats, teacher and student 2.0M; the NTK 1.2× and the transfer step 1.07× faster with
-    /// two threads, best runs); larger ones are cut well, and side by side gained nothing on
+    /// 1.0M floats, teacher and student 2.0M; the transfer step 1.10× faster with two threads, the
+    /// NTK's best runs 1.15×); larger ones are cut well, and side by side gained nothing on
     /// LeNet-5 (16M floats, 32M) while holding both sides' intermediate results at once (+170 MB
     /// per step). Decided by the shapes only.
     static func sideBySide(_ model: Model, samples: Int) -> Bool {

@@ -35,8 +35,9 @@ public struct TransferLoss: Sendable, Codable, Equatable {
     }
 
     /// Where a step's targets come from: computed beforehand, or the teacher's on the step's
-    /// batch, computed during the step (on a second thread while the student's kernel is
-    /// computed, when the thread budget is two: `Parallel.overlapping`). The same numbers either way.
+    /// batch, computed during the step (for a small model with a budget of two threads, beside
+    /// the student's kernel: `EmpiricalNTK.sideBySide`, `Threads.overlapping`). The same numbers
+    /// either way.
     public enum TargetSource: Sendable {
         case given(Targets)
         /// The dense teacher's parameters.
