@@ -40,29 +40,37 @@ extension Tensor {
     /// The value and the first-order pullback run chunk by chunk (`Convolution`), without a
     /// full patch matrix. A pullback that is itself recorded (for a second derivative) is built
     /// from `patches`, `matmul` and `patchesAdjoint`, which differentiate to any order.
-    package static func convolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ g: WindowGeometry) -> Tensor {
+    ///
+    /// With a `mask` (a sparse student's filter: the kept entries of m [kh·kw·cin, cout]) the
+    /// filter is w ⊙ m, every product skips the pruned entries, and w's gradient is zero there;
+    /// the recorded pullback then uses the masked products (`maskedMatmul`, `maskedGram`).
+    package static func convolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ g: WindowGeometry,
+                                    mask: SparsePattern? = nil) -> Tensor {
         precondition(x.shape == [g.batch, g.height, g.width, g.channels],
                      "convolution: input shape \(x.shape) does not match the window geometry")
         precondition(w.rank == 2 && w.shape[0] == g.patchSize,
                      "convolution: filter shape \(w.shape) should be [\(g.patchSize), cout]")
         let cout = w.shape[1]
         precondition(b.shape == [cout], "convolution: bias shape \(b.shape) does not match \(cout) output channels")
+        checkMask(mask, w, "convolution")
         let shape = [g.batch, g.outHeight, g.outWidth, cout]
         let out = make(shape) { y in
             x.withPointer { px in w.withPointer { pw in b.withPointer { pb in
-                Convolution.forward(px, pw, bias: pb, g, outChannels: cout, into: y)
+                Convolution.forward(px, pw, bias: pb, g, outChannels: cout, pattern: mask, into: y)
             } } }
         }
         return recorded(shape, out, inputs: [x, w, b]) { grad in
             let gy = grad.reshaped([g.patchCount, cout])
             let db = b.node == nil ? nil : gy.sum(toShape: [cout])
-            let dx = x.node == nil ? nil : convolutionTranspose(gy, w, g)
+            let dx = x.node == nil ? nil : convolutionTranspose(gy, w, g, mask: mask)
             if Recording.isEnabled {
-                return [dx, w.node == nil ? nil : matmul(x.patches(g), transposeA: true, gy), db]
+                guard w.node != nil else { return [dx, nil, db] }
+                let p = x.patches(g)
+                return [dx, mask.map { maskedGram(p, gy, mask: $0) } ?? matmul(p, transposeA: true, gy), db]
             }
             let dw = w.node == nil ? nil : Tensor(shape: w.shape, scalars: make(w.shape) { dw in
                 x.withPointer { px in gy.withPointer { pg in
-                    Convolution.filterGradient(px, pg, g, outChannels: cout, into: dw)
+                    Convolution.filterGradient(px, pg, g, outChannels: cout, pattern: mask, into: dw)
                 } }
             })
             return [dx, dw, db]
@@ -77,36 +85,50 @@ extension Tensor {
     ///
     /// The value and the first-order pullback (a convolution of the cotangent with w, and the
     /// filter gradient) run chunk by chunk (`Convolution`); a recorded pullback is built from
-    /// `patches` and `matmul`, which differentiate to any order.
-    package static func convolutionTranspose(_ dy: Tensor, _ w: Tensor, _ g: WindowGeometry) -> Tensor {
+    /// `patches` and `matmul`, which differentiate to any order. A `mask` makes the filter w ⊙ m,
+    /// as in `convolution`.
+    package static func convolutionTranspose(_ dy: Tensor, _ w: Tensor, _ g: WindowGeometry,
+                                             mask: SparsePattern? = nil) -> Tensor {
         precondition(w.rank == 2 && w.shape[0] == g.patchSize,
                      "convolutionTranspose: filter shape \(w.shape) should be [\(g.patchSize), cout]")
         let cout = w.shape[1]
         precondition(dy.shape == [g.patchCount, cout],
                      "convolutionTranspose: shape \(dy.shape) should be [\(g.patchCount), \(cout)]")
+        checkMask(mask, w, "convolutionTranspose")
         let shape = [g.batch, g.height, g.width, g.channels]
         let out = make(shape) { dx in
             dy.withPointer { pd in w.withPointer { pw in
-                Convolution.inputGradient(pd, pw, g, outChannels: cout, into: dx)
+                Convolution.inputGradient(pd, pw, g, outChannels: cout, pattern: mask, into: dx)
             } }
         }
         return recorded(shape, out, inputs: [dy, w]) { grad in
             if Recording.isEnabled {
                 let p = grad.patches(g)
-                return [dy.node == nil ? nil : matmul(p, w), w.node == nil ? nil : matmul(p, transposeA: true, dy)]
+                guard let mask else {
+                    return [dy.node == nil ? nil : matmul(p, w), w.node == nil ? nil : matmul(p, transposeA: true, dy)]
+                }
+                return [dy.node == nil ? nil : maskedMatmul(p, w, mask: mask),
+                        w.node == nil ? nil : maskedGram(p, dy, mask: mask)]
             }
             let ddy = dy.node == nil ? nil : Tensor(shape: dy.shape, scalars: make(dy.shape) { o in
                 grad.withPointer { pg in w.withPointer { pw in
-                    Convolution.forward(pg, pw, bias: nil, g, outChannels: cout, into: o)
+                    Convolution.forward(pg, pw, bias: nil, g, outChannels: cout, pattern: mask, into: o)
                 } }
             })
             let dw = w.node == nil ? nil : Tensor(shape: w.shape, scalars: make(w.shape) { o in
                 grad.withPointer { pg in dy.withPointer { pd in
-                    Convolution.filterGradient(pg, pd, g, outChannels: cout, into: o)
+                    Convolution.filterGradient(pg, pd, g, outChannels: cout, pattern: mask, into: o)
                 } }
             })
             return [ddy, dw]
         }
+    }
+
+    /// A filter mask must list the entries of the [kh·kw·cin, cout] filter it goes with.
+    private static func checkMask(_ mask: SparsePattern?, _ w: Tensor, _ op: String) {
+        guard let mask else { return }
+        precondition(mask.rows == w.shape[0] && mask.columns == w.shape[1],
+                     "\(op): a [\(mask.rows), \(mask.columns)] mask for a filter of shape \(w.shape)")
     }
 
     /// 2-D convolution (cross-correlation, as in XLA) of an NHWC input with an HWIO filter:

@@ -11,6 +11,10 @@
 /// the same on any number of threads. These are the first-order kernels of `Tensor.convolution`
 /// and `Tensor.convolutionTranspose`; their differentiable (higher-order) pullbacks use the plain
 /// formulation.
+///
+/// With a sparse pattern M (a sparse student's filter, `SparsePattern` over [kh·kw·cin, cout]) the
+/// filter is w ⊙ M and each chunk's product skips the pruned entries (`SparseProduct`): the same
+/// values up to the order of the additions, and the filter gradient is zero outside M.
 package enum Convolution {
     /// Patch-matrix floats per chunk: 64k floats (256 KB) fit, with OpenBLAS's packed blocks,
     /// in a 1–2 MB level-2 cache.
@@ -38,38 +42,48 @@ package enum Convolution {
         }
     }
 
-    /// y = conv(x, w) + bias: x NHWC [N, H, W, cin], w [kh·kw·cin, cout] (HWIO flattened),
-    /// bias [cout] or nil for none, y [N·oh·ow, cout].
+    /// y = conv(x, w ⊙ M) + bias: x NHWC [N, H, W, cin], w [kh·kw·cin, cout] (HWIO flattened),
+    /// M all ones when `pattern` is nil, bias [cout] or nil for none, y [N·oh·ow, cout].
     package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, _ g: WindowGeometry, outChannels cout: Int,
-                               into y: UnsafeMutablePointer<Float>) {
+                               pattern: SparsePattern? = nil, into y: UnsafeMutablePointer<Float>) {
         forEachChunk(g) { images, firstRow, rows, patches in
             Im2col.patches(x, g, images: images, into: patches)
             let out = y + firstRow * cout
+            if let pattern {
+                SparseProduct.multiply(patches, rows: rows, w, pattern: pattern, bias: bias, into: out)
+                return
+            }
             if let bias { Strided.repeatRow(bias, count: cout, rows: rows, into: out) }
             Gemm.single(patches, transposeA: false, w, transposeB: false, into: out,
                         m: rows, n: cout, k: g.patchSize, beta: bias == nil ? 0 : 1)
         }
     }
 
-    /// dx = col2im(dy · wᵀ): dy [N·oh·ow, cout], w [kh·kw·cin, cout], dx NHWC [N, H, W, cin]
-    /// (overwritten).
+    /// dx = col2im(dy · (w ⊙ M)ᵀ): dy [N·oh·ow, cout], w [kh·kw·cin, cout], M all ones when
+    /// `pattern` is nil, dx NHWC [N, H, W, cin] (overwritten).
     package static func inputGradient(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                     _ g: WindowGeometry, outChannels cout: Int,
+                                     _ g: WindowGeometry, outChannels cout: Int, pattern: SparsePattern? = nil,
                                      into dx: UnsafeMutablePointer<Float>) {
         forEachChunk(g) { images, firstRow, rows, patchGradient in
-            Gemm.single(dy + firstRow * cout, transposeA: false, w, transposeB: true,
-                        into: patchGradient, m: rows, n: g.patchSize, k: cout, beta: 0)
+            if let pattern {
+                SparseProduct.multiplyTransposed(dy + firstRow * cout, rows: rows, w, pattern: pattern,
+                                                 into: patchGradient)
+            } else {
+                Gemm.single(dy + firstRow * cout, transposeA: false, w, transposeB: true,
+                            into: patchGradient, m: rows, n: g.patchSize, k: cout, beta: 0)
+            }
             Im2col.accumulate(patchGradient, g, images: images, into: dx)
         }
     }
 
-    /// dw = Pᵀ · dy, P the patch matrix of x: dw [kh·kw·cin, cout] (overwritten).
+    /// dw = (Pᵀ · dy) ⊙ M, P the patch matrix of x, M all ones when `pattern` is nil:
+    /// dw [kh·kw·cin, cout] (overwritten).
     ///
     /// The chunks are split into at most 8 groups of consecutive chunks; each group sums its
     /// chunks' products in order into its own buffer, and the groups are added in order.
     package static func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                                      _ g: WindowGeometry, outChannels cout: Int,
+                                      _ g: WindowGeometry, outChannels cout: Int, pattern: SparsePattern? = nil,
                                       into dw: UnsafeMutablePointer<Float>) {
         let (images, count) = chunks(g)
         let rowsPerImage = g.outHeight * g.outWidth, k = g.patchSize, size = k * cout
@@ -86,8 +100,14 @@ package enum Convolution {
                 let range = (chunk * images)..<min(g.batch, (chunk + 1) * images)
                 let rows = range.count * rowsPerImage
                 Im2col.patches(x, g, images: range, into: p)
-                Gemm.single(p, transposeA: true, dy + range.lowerBound * rowsPerImage * cout, transposeB: false,
-                            into: target, m: k, n: cout, k: rows, beta: chunk == group * perGroup ? 0 : 1)
+                let first = chunk == group * perGroup, gradient = dy + range.lowerBound * rowsPerImage * cout
+                if let pattern {
+                    SparseProduct.maskedGram(p, gradient, rows: rows, pattern: pattern, into: target,
+                                             accumulate: !first)
+                } else {
+                    Gemm.single(p, transposeA: true, gradient, transposeB: false,
+                                into: target, m: k, n: cout, k: rows, beta: first ? 0 : 1)
+                }
             }
         }
         for group in 1..<groupCount {

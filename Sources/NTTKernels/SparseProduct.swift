@@ -36,9 +36,11 @@ package enum SparseProduct {
     }
 
     /// S = (Aᵀ·B) ⊙ M: A [n, K], B [n, N], S [K, N], zero at pruned entries (a sampled product:
-    /// one dot product of n terms per kept entry).
+    /// one dot product of n terms per kept entry). With `accumulate`, S's kept entries get the
+    /// products added instead (S += (Aᵀ·B) ⊙ M) and its pruned entries are left as they are.
     package static func maskedGram(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows n: Int,
-                                   pattern: SparsePattern, into s: UnsafeMutablePointer<Float>) {
+                                   pattern: SparsePattern, into s: UnsafeMutablePointer<Float>,
+                                   accumulate: Bool = false) {
         let (k, columns) = (pattern.rows, pattern.columns)
         if k == 0 || columns == 0 { return }
         let lanes = (n + 7) & ~7
@@ -51,11 +53,12 @@ package enum SparseProduct {
                 Parallel.forEachRange(of: k, work: work) { range in
                     for p in range {
                         let out = s + p &* columns
-                        out.update(repeating: 0, count: columns)
+                        if !accumulate { out.update(repeating: 0, count: columns) }
                         let x = at + p &* lanes
                         for e in Int(starts[p])..<Int(starts[p &+ 1]) {
                             let q = Int(kept[e])
-                            out[q] = dot(x, bt + q &* lanes, lanes: lanes)
+                            let product = dot(x, bt + q &* lanes, lanes: lanes)
+                            out[q] = accumulate ? out[q] + product : product
                         }
                     }
                 }

@@ -21,6 +21,18 @@ public struct IndexedMasks: Sendable {
     /// else nil (the layer takes w ⊙ m).
     package let patterns: [SparsePattern?]
 
+    /// The same masks with no layer listed: every layer then takes w ⊙ m and dense products.
+    /// Straight-through gradients (∂L/∂(w ⊙ m), pruned entries included) need that: a sparse
+    /// product's weight gradient is cut to the kept entries.
+    package var unlisted: IndexedMasks {
+        IndexedMasks(tensors: tensors, patterns: tensors.map { _ in nil })
+    }
+
+    private init(tensors: [Tensor], patterns: [SparsePattern?]) {
+        self.tensors = tensors
+        self.patterns = patterns
+    }
+
     /// Lists the kept entries of `masks`, one per parametrised layer of `model`. A layer's mask
     /// is listed when its rule multiplies sparse weights (`LayerRule.multipliesSparseWeights`) and
     /// the mask is a constant (untracked: not differentiated, as NTK-SAP's are) 0/1 matrix keeping
@@ -31,9 +43,11 @@ public struct IndexedMasks: Sendable {
                      "IndexedMasks: \(masks.count) masks for \(model.parametrisedLayers.count) layers")
         tensors = masks
         patterns = zip(model.parametrisedLayers, masks).map { i, m -> SparsePattern? in
-            guard model.rules[i].multipliesSparseWeights, !m.isTracked, m.rank == 2, m.count > 0 else { return nil }
+            guard model.rules[i].multipliesSparseWeights, !m.isTracked, m.rank >= 2, m.count > 0 else { return nil }
+            // A filter [kh, kw, cin, cout] is listed as the [kh·kw·cin, cout] matrix its products use.
+            let columns = m.shape[m.rank - 1]
             return m.scalars.withUnsafeBufferPointer { buffer in
-                SparsePattern(mask: buffer.baseAddress!, rows: m.shape[0], columns: m.shape[1],
+                SparsePattern(mask: buffer.baseAddress!, rows: m.count / columns, columns: columns,
                               maximumDensity: SparseProduct.densityThreshold)
             }
         }

@@ -66,13 +66,20 @@ struct IndexedMasksTests {
         #expect(listed == [nil])
     }
 
-    /// Conv layers multiply dense patches (their rank-4 masks are never listed), even when sparse.
-    @Test func convMasksGetNoLists() throws {
+    /// A conv layer's rank-4 mask [kh, kw, cin, cout] is listed as the [kh·kw·cin, cout] matrix its
+    /// products use (the same entries in the same order), under the same density threshold.
+    @Test func convMasksAreListedAsFilterMatrices() throws {
         let model = try Model(spec: ModelSpec(parsing: "conv(8,3),relu,flatten,dense(4)"), inputShape: [10, 10, 2])
         let shapes = model.parameterShapes.map(\.weight)
-        #expect(shapes[0].count == 4)
+        #expect(shapes[0] == [3, 3, 2, 8])
         let masks = [Self.mask(shapes[0], kept: 4), Self.mask(shapes[1], kept: 40)]
-        #expect(IndexedMasks(model: model, masks: masks).patterns.map { $0?.count } == [nil, 40])
+        let patterns = IndexedMasks(model: model, masks: masks).patterns
+        #expect(patterns.map { $0?.count } == [4, 40])
+        let flat = masks[0].reshaped([18, 8])
+        let expected = flat.scalars.withUnsafeBufferPointer { SparsePattern(mask: $0.baseAddress!, rows: 18, columns: 8) }
+        #expect(patterns[0] == expected)
+        let dense = [Self.mask(shapes[0], kept: 40), masks[1]]
+        #expect(IndexedMasks(model: model, masks: dense).patterns.map { $0?.count } == [nil, 40])
     }
 
     /// A listed layer gets its raw weight and the lists, the others w ⊙ m.

@@ -61,11 +61,12 @@ struct EmpiricalNTKTests {
         #expect(Self.maxRelativeError(e2.kernel, s2.kernel) > 1e-3)
     }
 
-    /// At low density the dense layers multiply sparsely (raw weights, kept entries): the same
-    /// kernel as the plain contraction, outputs equal to the dense pass up to rounding.
-    @Test(arguments: KernelScope.allCases)
-    func sparseMasksMatchJacobianContraction(scope: KernelScope) throws {
-        let model = try Model(spec: ModelSpec(parsing: "dense(40),relu,dense(30),relu,dense(3)"), inputShape: [50])
+    /// At low density the dense and conv layers multiply sparsely (raw weights, kept entries): the
+    /// same kernel as the plain contraction, outputs equal to the dense pass up to rounding.
+    @Test(arguments: KernelScope.allCases, TransferLossTests.sparseSpecs.indices)
+    func sparseMasksMatchJacobianContraction(scope: KernelScope, specIndex: Int) throws {
+        let (text, inputShape) = TransferLossTests.sparseSpecs[specIndex]
+        let model = try Model(spec: ModelSpec(parsing: text), inputShape: inputShape)
         let params = model.initialize(seed: 2)
         let masks = Self.randomMasks(model, seed: 5, keep: 0.03)
         #expect(IndexedMasks(model: model, masks: masks).patterns.allSatisfy { $0 != nil })

@@ -63,10 +63,22 @@ struct TransferLossTests {
         #expect(checked >= 3 * (checked + skipped) / 4, "too many kinks: \(skipped) of \(checked + skipped) skipped")
     }
 
-    /// At low density the student's dense layers multiply sparsely; the loss and its gradient
-    /// equal those of the dense products, which the same step takes when the masks are tracked.
-    @Test func sparseStudentMatchesDenseProducts() throws {
-        let model = try Model(spec: ModelSpec(parsing: "dense(40),relu,dense(30),relu,dense(3)"), inputShape: [50])
+    /// Models whose layers all multiply sparsely at low density: an MLP and a CNN (conv layers with
+    /// stride and padding, both poolings).
+    static let sparseSpecs: [(String, [Int])] = [
+        ("dense(40),relu,dense(30),relu,dense(3)", [50]),
+        ("conv(12,3),relu,maxpool(2),conv(16,3,stride=2,padding=same),relu,avgpool(2,stride=1),flatten,dense(3)",
+         [11, 11, 3]),
+    ]
+
+    /// At low density the student's dense and conv layers multiply sparsely; the loss and its
+    /// gradient equal those of the dense products, which the same step takes when the masks are
+    /// tracked. Straight-through, the gradient is ∂L/∂(w ⊙ m) also at pruned entries, which the
+    /// sparse products (zero there) must not cut off.
+    @Test(arguments: [0, 1], [false, true])
+    func sparseStudentMatchesDenseProducts(specIndex: Int, straightThrough: Bool) throws {
+        let (text, inputShape) = Self.sparseSpecs[specIndex]
+        let model = try Model(spec: ModelSpec(parsing: text), inputShape: inputShape)
         let (student, masks) = (model.initialize(seed: 2), EmpiricalNTKTests.randomMasks(model, seed: 6, keep: 0.02))
         let x1 = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 3)
         let x2 = EmpiricalNTKTests.randomInputs(model, count: 4, seed: 4)
@@ -74,16 +86,26 @@ struct TransferLossTests {
         let loss = TransferLoss(lambdaKernel: 0.5, lambdaL2: 0.01, density: 0.03)
         #expect(IndexedMasks(model: model, masks: masks).patterns.allSatisfy { $0 != nil })
         let (sparse, grads) = loss.valueAndGradient(model: model, parameters: student, masks: masks,
-                                                    x1: x1, x2: x2, targets: targets)
-        let count = student.flattened.count
-        let (dense, _, denseGrads) = valueAndGradient(at: student.flattened + masks, ofValueAndAux: { v in
-            let t = loss.evaluate(model: model, parameters: [LayerParameters](unflattening: Array(v[..<count])),
-                                  masks: Array(v[count...]), x1: x1, x2: x2, targets: targets)
+                                                    x1: x1, x2: x2, targets: targets, straightThrough: straightThrough)
+        // The plain loss: tracked masks are never listed, so every product is dense.
+        let start = !straightThrough ? student
+            : [LayerParameters](weights: Model.effectiveWeights(student, masks: masks), biases: student.map(\.bias))
+        let count = start.flattened.count
+        let (dense, _, denseGrads) = valueAndGradient(at: start.flattened + masks, ofValueAndAux: { v in
+            let p = [LayerParameters](unflattening: Array(v[..<count])), m = Array(v[count...])
+            let t = loss.evaluate(model: model,
+                                  effectiveWeights: straightThrough ? p.map(\.weight) : Model.effectiveWeights(p, masks: m),
+                                  parameters: p, masks: IndexedMasks(model: model, masks: m), x1: x1, x2: x2,
+                                  targets: .given(targets))
             return (t.total, t.ntkDistance)
         })
         #expect(abs(sparse.total.scalar - dense.scalar) <= 1e-5 * abs(dense.scalar))
         for (a, b) in zip(grads.flattened, denseGrads) {
             #expect(EmpiricalNTKTests.maxRelativeError(a, b) < 1e-5)
+        }
+        if straightThrough {
+            let pruned = zip(grads.map(\.weight), masks).flatMap { g, m in zip(g.scalars, m.scalars).filter { $1 == 0 } }
+            #expect(pruned.contains { $0.0 != 0 }, "straight-through: no pruned weight has a gradient")
         }
     }
 

@@ -9,6 +9,10 @@ import NTTKernels
 ///     cost (n₁+n₂)·S·K·k·cout + n₁k·n₂k·K·cout;
 ///   • patch/cotangent Grams Θ = Σ_{s,t} (P₁P₂ᵀ + 1)[(i,s),(j,t)] · (Δ₁Δ₂ᵀ)[(i,a,s),(j,b,t)];
 ///     cost n₁S·n₂S·K + n₁kS·n₂kS·cout.
+///
+/// With a sparse mask m (`LayerParameters.sparseMask`, over the filter as [K, cout]) the filter is
+/// w ⊙ m and the products with it (the passes, the cotangent push and their pullbacks) skip the
+/// pruned entries; the per-sample Jacobians and their Gram do not involve the filter and stay dense.
 package struct ConvLayer: LayerRule {
     package var filters: Int
     package var kernel: Window
@@ -20,6 +24,8 @@ package struct ConvLayer: LayerRule {
     }
 
     package var hasParameters: Bool { true }
+
+    package var multipliesSparseWeights: Bool { true }
 
     package func outputShape(forInput shape: [Int]) throws(ModelSpecError) -> [Int] {
         let g = try WindowGeometry.checked(perSample: shape, window: kernel, stride: stride, padding: padding)
@@ -41,17 +47,20 @@ package struct ConvLayer: LayerRule {
 
     package func apply(_ x: Tensor, parameters: LayerParameters?, position: Int, dropoutSeed: UInt64?) -> Tensor {
         let (g, w) = geometry(x, parameters!.weight)
-        return Tensor.convolution(x, w, parameters!.bias, g)
+        return Tensor.convolution(x, w, parameters!.bias, g, mask: parameters!.sparseMask)
     }
 
     package func tracedApply(_ x: Tensor, parameters: LayerParameters?) -> (output: Tensor, trace: any LayerTrace) {
         let (g, w) = geometry(x, parameters!.weight)
-        let patches = x.patches(g)
-        let y = Tensor.affine(patches, w, parameters!.bias).reshaped([g.batch, g.outHeight, g.outWidth, w.shape[1]])
-        return (y, Trace(patches: patches, weight: w, geometry: g))
+        let patches = x.patches(g), mask = parameters!.sparseMask
+        let z = mask.map { Tensor.maskedAffine(patches, w, parameters!.bias, mask: $0) }
+            ?? Tensor.affine(patches, w, parameters!.bias)
+        let y = z.reshaped([g.batch, g.outHeight, g.outWidth, w.shape[1]])
+        return (y, Trace(patches: patches, weight: w, geometry: g, sparseMask: mask))
     }
 
-    /// The input's patch matrix P [n·S, K], the weight as [K, cout] and the window geometry.
+    /// The input's patch matrix P [n·S, K], the weight as [K, cout] (the effective weight W, or
+    /// the raw w with the sparse mask m: W = w ⊙ m) and the window geometry.
     package struct Trace: ParametrisedLayerTrace {
         /// Per-sample Jacobians of up to this many floats per batch (32 MB; LeNet-5's conv2 has 8M)
         /// are formed whole and kept for the backward pass; larger ones are contracted chunk by chunk.
@@ -62,6 +71,7 @@ package struct ConvLayer: LayerRule {
         package var patches: Tensor
         package var weight: Tensor
         package var geometry: WindowGeometry
+        package var sparseMask: SparsePattern? = nil
 
         /// Δ as [n·k·S, cout], rows (sample, output, pixel).
         package func layerCotangents(_ delta: Tensor) -> Tensor {
@@ -70,7 +80,8 @@ package struct ConvLayer: LayerRule {
 
         /// col2im(Δ Wᵀ) over the n·k cotangent images, chunk by chunk (`convolutionTranspose`).
         package func pushCotangents(_ delta: Tensor, outputs k: Int) -> Tensor {
-            Tensor.convolutionTranspose(layerCotangents(delta), weight, geometry.withBatch(geometry.batch * k))
+            Tensor.convolutionTranspose(layerCotangents(delta), weight, geometry.withBatch(geometry.batch * k),
+                                        mask: sparseMask)
         }
 
         /// [n₁, k, n₂, k]. With a mask (surviving weights only) the per-sample Jacobians are masked:

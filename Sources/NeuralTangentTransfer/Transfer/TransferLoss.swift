@@ -133,11 +133,14 @@ public struct TransferLoss: Sendable, Codable, Equatable {
         let start = !straightThrough ? parameters
             : [LayerParameters](weights: Model.effectiveWeights(parameters, masks: masks.tensors),
                                 biases: parameters.map(\.bias))
+        // Straight-through, the variables are w ⊙ m and every product takes them densely: sparse
+        // products would give their pruned entries no gradient.
+        let products = straightThrough ? masks.unlisted : masks
         let (_, terms, grads) = NTTAutodiff.valueAndGradient(at: start.flattened, ofValueAndAux: { v in
             let p = [LayerParameters](unflattening: v)
             // w ⊙ m once, for the kernel and the penalty (the variables themselves when straight-through).
             let weights = straightThrough ? p.map(\.weight) : Model.effectiveWeights(p, masks: masks.tensors)
-            let t = evaluate(model: model, effectiveWeights: weights, parameters: p, masks: masks,
+            let t = evaluate(model: model, effectiveWeights: weights, parameters: p, masks: products,
                              x1: x1, x2: x2, targets: targets)
             return (t.total, t)
         })
