@@ -12,12 +12,14 @@ extension Model {
     public static func effectiveWeights(_ params: [LayerParameters], masks: [Tensor]?) -> [Tensor] {
         guard let masks else { return params.map(\.weight) }
         precondition(masks.count == params.count, "effectiveWeights: \(masks.count) masks for \(params.count) layers")
-        return zip(params, masks).map { p, m in
-            precondition(p.weight.shape == m.shape,
-                         "effectiveWeights: mask shape \(m.shape) differs from weight shape \(p.weight.shape)")
-            // A dense layer needs no product, unless derivatives w.r.t. the mask are wanted (NTK-SAP).
-            return !m.isTracked && Model.isAllOnes(m) ? p.weight : p.weight * m
-        }
+        return zip(params, masks).map { effectiveWeight($0.weight, mask: $1) }
+    }
+
+    /// w ⊙ m for one layer.
+    static func effectiveWeight(_ w: Tensor, mask m: Tensor) -> Tensor {
+        precondition(w.shape == m.shape, "effectiveWeights: mask shape \(m.shape) differs from weight shape \(w.shape)")
+        // A dense layer needs no product, unless derivatives w.r.t. the mask are wanted (NTK-SAP).
+        return !m.isTracked && Model.isAllOnes(m) ? w : w * m
     }
 
     /// The model's outputs [N, k] for inputs x [N, ...inputShape], with weights w ⊙ m.
@@ -30,11 +32,27 @@ extension Model {
               dropoutSeed: dropoutSeed)
     }
 
+    /// The outputs with weights w ⊙ m for masks listed beforehand (`IndexedMasks`): the layers
+    /// whose masks are listed skip their pruned weights (`tracedParameters`), the others take
+    /// w ⊙ m. The same values as `apply(_:masks:to:)` up to the order of the additions, and the
+    /// weights' gradient is zero at pruned entries in both.
+    public func apply(_ params: [LayerParameters], masks: IndexedMasks, to x: Tensor,
+                      dropoutSeed: UInt64? = nil) -> Tensor {
+        apply(layers: tracedParameters(params, masks: masks), to: x, dropoutSeed: dropoutSeed)
+    }
+
     /// The outputs with explicit (effective) weights, one rule after another.
     ///
     /// A relu followed by a layer that commutes with it (max-pool) runs after that layer instead:
     /// the same bits in value and derivative on a smaller tensor (`LayerRule.commutesWithReLU`).
     public func apply(weights: [Tensor], biases: [Tensor], to x: Tensor, dropoutSeed: UInt64? = nil) -> Tensor {
+        apply(layers: [LayerParameters](weights: weights, biases: biases), to: x, dropoutSeed: dropoutSeed)
+    }
+
+    /// The outputs with each layer's parameters as given (an effective weight, or a raw weight
+    /// with a sparse mask).
+    private func apply(layers parameters: [LayerParameters], to x: Tensor, dropoutSeed: UInt64?) -> Tensor {
+        let weights = parameters.map(\.weight), biases = parameters.map(\.bias)
         checkArguments(weights: weights, biases: biases, x: x)
         var h = x
         var p = 0
@@ -44,12 +62,12 @@ extension Model {
                 reluDeferred = true
                 continue
             }
-            var parameters: LayerParameters? = nil
+            var layerParameters: LayerParameters? = nil
             if rule.hasParameters {
-                parameters = LayerParameters(weight: weights[p], bias: biases[p])
+                layerParameters = parameters[p]
                 p += 1
             }
-            h = rule.apply(h, parameters: parameters, position: i, dropoutSeed: dropoutSeed)
+            h = rule.apply(h, parameters: layerParameters, position: i, dropoutSeed: dropoutSeed)
             if reluDeferred { h = h.relu(); reluDeferred = false }
         }
         return h
@@ -110,11 +128,10 @@ extension Model {
         let tensors = masks.tensors, patterns = masks.patterns
         precondition(tensors.count == params.count,
                      "tracedParameters: \(tensors.count) masks for \(params.count) layers")
-        let dense = patterns.allSatisfy { $0 != nil } ? nil
-            : effectiveWeights ?? Model.effectiveWeights(params, masks: tensors)
         return params.indices.map { l in
             guard let pattern = patterns[l] else {
-                return LayerParameters(weight: dense![l], bias: params[l].bias)
+                let weight = effectiveWeights?[l] ?? Model.effectiveWeight(params[l].weight, mask: tensors[l])
+                return LayerParameters(weight: weight, bias: params[l].bias)
             }
             precondition(params[l].weight.shape == tensors[l].shape, "tracedParameters: mask shape "
                          + "\(tensors[l].shape) differs from weight shape \(params[l].weight.shape)")

@@ -109,11 +109,16 @@ struct TrainerTests {
 
     /// The fused step (cross-entropy on the tape, L2 penalty folded into the optimiser pass)
     /// against the plain definition: the tape's gradient of CE(w ⊙ m) + λΣ‖w ⊙ m‖², then the
-    /// textbook update. A large λ makes a wrong penalty gradient visible.
-    @Test func stepMatchesTheGradientOfTheFullLossAndKeepsPrunedWeightsAtZero() throws {
-        let model = try Model(spec: ModelSpec.resolve("dense(12),relu,dense(10)", classes: 10), imageShape: [6, 6, 1])
-        let sparse = try PruningMethod.random.initialize(model: model, density: 0.4, scope: .layerwise, seed: 3,
+    /// textbook update. A large λ makes a wrong penalty gradient visible. At density 0.03 every
+    /// layer, dense or conv, multiplies sparsely (its mask is listed) and must agree as well.
+    @Test(arguments: [("dense(12),relu,dense(10)", 0.4), ("dense(12),relu,dense(10)", 0.03),
+                      ("conv(16,3),relu,maxpool(2),flatten,dense(10)", 0.03)])
+    func stepMatchesTheGradientOfTheFullLossAndKeepsPrunedWeightsAtZero(spec: String, density: Double) throws {
+        let model = try Model(spec: ModelSpec.resolve(spec, classes: 10), imageShape: [6, 6, 1])
+        let sparse = try PruningMethod.random.initialize(model: model, density: density, scope: .layerwise, seed: 3,
                                                          batch: nil)
+        let listed = IndexedMasks(model: model, masks: sparse.masks).patterns.map { $0 != nil }
+        #expect(listed == [Bool](repeating: density < 0.05, count: listed.count), "\(spec): listed layers \(listed)")
         let start = zip(sparse.parameters, sparse.masks).map { p, m in
             LayerParameters(weight: p.weight * m, bias: p.bias)
         }

@@ -42,6 +42,12 @@ public struct Trainer {
     /// Accuracy of the masked model on `images`, evaluated in chunks without derivatives.
     public func accuracy(_ params: [LayerParameters], masks: [Tensor], on data: LabeledImages,
                          limit: Int? = nil) -> Double {
+        accuracy(params, masks: IndexedMasks(model: model, masks: masks), on: data, limit: limit)
+    }
+
+    /// `accuracy` with masks listed beforehand (sparse layers skip their pruned weights).
+    func accuracy(_ params: [LayerParameters], masks: IndexedMasks, on data: LabeledImages,
+                  limit: Int? = nil) -> Double {
         let n = min(limit ?? data.count, data.count)
         guard n > 0 else { return .nan }
         var correct = 0
@@ -121,6 +127,8 @@ public struct Trainer {
         }
         var step = TrainingStep(model: model, weightDecay: config.weightDecay, optimizer: config.optimizer,
                                 learningRate: config.learningRate, momentum: config.momentum)
+        // The masks are fixed: listed once, so sparse layers skip their pruned weights in every step.
+        let listed = IndexedMasks(model: model, masks: masks)
         var order = batchOrder()
         let total = totalIterations
         let classes = model.outputCount
@@ -132,8 +140,8 @@ public struct Trainer {
             let limit = final ? nil : config.evaluationSubset
             let r = TrainRecord(iteration: t, epoch: Double(t) / Double(max(order.batchesPerEpoch, 1)),
                                 loss: lossCount > 0 ? lossSum / Double(lossCount) : .nan,
-                                trainAccuracy: accuracy(params, masks: masks, on: train, limit: limit),
-                                testAccuracy: accuracy(params, masks: masks, on: test, limit: limit),
+                                trainAccuracy: accuracy(params, masks: listed, on: train, limit: limit),
+                                testAccuracy: accuracy(params, masks: listed, on: test, limit: limit),
                                 final: final)
             try recorded(r)
             lossSum = 0; lossCount = 0
@@ -145,7 +153,7 @@ public struct Trainer {
             let x = model.prepare(images)
             let y = Tensor.oneHot(labels, classes: classes)
             let dropoutSeed: UInt64? = hasDropout ? config.seed &* 1_000_003 &+ UInt64(t) : nil
-            let value = step(&params, masks: masks, x: x, labels: y,
+            let value = step(&params, masks: listed, x: x, labels: y,
                              learningRate: config.learningRate(at: t, of: total), dropoutSeed: dropoutSeed)
             guard value.isFinite else {
                 throw NTTError("the training loss became \(value) at iteration \(t + 1); try a smaller --lr")

@@ -26,6 +26,16 @@ public struct TrainingStep {
     public mutating func callAsFunction(_ parameters: inout [LayerParameters], masks: [Tensor],
                                         x: Tensor, labels: Tensor,
                                         learningRate: Float? = nil, dropoutSeed: UInt64? = nil) -> Float {
+        self(&parameters, masks: IndexedMasks(model: model, masks: masks), x: x, labels: labels,
+             learningRate: learningRate, dropoutSeed: dropoutSeed)
+    }
+
+    /// The step with masks listed beforehand (`IndexedMasks`, once per training: its masks are
+    /// fixed): the layers whose masks keep few weights skip the pruned ones in the forward pass
+    /// and both gradients (`Model.apply(_:masks:to:)` with listed masks).
+    public mutating func callAsFunction(_ parameters: inout [LayerParameters], masks: IndexedMasks,
+                                        x: Tensor, labels: Tensor,
+                                        learningRate: Float? = nil, dropoutSeed: UInt64? = nil) -> Float {
         let layers = parameters.count
         let (crossEntropy, grads) = Self.crossEntropyGradient(model: model, parameters: parameters, masks: masks,
                                                               x: x, labels: labels, dropoutSeed: dropoutSeed)
@@ -47,7 +57,7 @@ public struct TrainingStep {
 
     /// Cross-entropy of the masked model on one batch and its gradient w.r.t. [weights…, biases…].
     /// A function of its own so the tape is released before the optimiser runs.
-    static func crossEntropyGradient(model: Model, parameters: [LayerParameters], masks: [Tensor], x: Tensor,
+    static func crossEntropyGradient(model: Model, parameters: [LayerParameters], masks: IndexedMasks, x: Tensor,
                                      labels: Tensor, dropoutSeed: UInt64?) -> (Float, [Tensor]) {
         let (value, grads) = valueAndGradient(at: parameters.flattened) { v in
             let p = [LayerParameters](unflattening: v)
