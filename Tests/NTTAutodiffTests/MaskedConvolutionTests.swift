@@ -19,6 +19,15 @@ struct MaskedConvolutionTests {
         return (m, pattern)
     }
 
+    /// A mask's pattern, an input, a filter and a bias for `g` (seeds seed…seed+3).
+    static func operands(_ g: WindowGeometry, cout: Int, seed: UInt64, keep: Float)
+        -> (SparsePattern, Tensor, Tensor, Tensor) {
+        (mask(g, cout: cout, seed: seed, keep: keep).1,
+         GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: seed + 1),
+         GradientCheck.random([g.patchSize, cout], seed: seed + 2, scale: 0.3),
+         GradientCheck.random([cout], seed: seed + 3))
+    }
+
     static func assertSame(_ got: Tensor, _ want: Tensor, tolerance: Float = 1e-5, _ label: String) {
         GradientCheck.assertClose(got, want.scalars, shape: want.shape, tolerance: tolerance, label)
     }
@@ -62,10 +71,7 @@ struct MaskedConvolutionTests {
     /// pullbacks (patches with `maskedMatmul` and `maskedGram`).
     @Test func maskedOpsDifferentiate() {
         let g = Self.chunkCases[0], cout = 3
-        let (_, pattern) = Self.mask(g, cout: cout, seed: 50, keep: 0.5)
-        let x = GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: 51)
-        let w = GradientCheck.random([g.patchSize, cout], seed: 52, scale: 0.5)
-        let b = GradientCheck.random([cout], seed: 53)
+        let (pattern, x, w, b) = Self.operands(g, cout: cout, seed: 50, keep: 0.5)
         let dy = GradientCheck.random([g.patchCount, cout], seed: 54)
         let outWeights = GradientCheck.random([g.batch, g.outHeight, g.outWidth, cout], seed: 55)
         let inWeights = GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: 56)
@@ -80,10 +86,7 @@ struct MaskedConvolutionTests {
     /// Value and gradients bit for bit on 1, 2 and 3 threads (20 chunks in 7 groups).
     @Test func sameBitsOnAnyBudget() {
         let g = Self.chunkCases[1], cout = 5
-        let (_, pattern) = Self.mask(g, cout: cout, seed: 60, keep: 0.05)
-        let x = GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: 61)
-        let w = GradientCheck.random([g.patchSize, cout], seed: 62, scale: 0.3)
-        let b = GradientCheck.random([cout], seed: 63)
+        let (pattern, x, w, b) = Self.operands(g, cout: cout, seed: 60, keep: 0.05)
         let weights = GradientCheck.random([g.batch, g.height, g.width, g.channels], seed: 64)
         func run() -> [[Float]] {
             let (value, grads) = valueAndGradient(at: [x, w, b]) { v in
