@@ -25,8 +25,9 @@ extension Tensor {
             } }
         }
         return recorded(shape, out, inputs: fullFirst ? [full, small] : [small, full]) { g in
-            let gFull = full.node == nil ? nil : g.timesBroadcast(small)
-            let gSmall = small.node == nil ? nil : g.productSum(full, toShape: small.shape)
+            let (gFull, gSmall) = Threads.pair(work: g.count,
+                                               full.node != nil, { g.timesBroadcast(small) },
+                                               small.node != nil, { g.productSum(full, toShape: small.shape) })
             return fullFirst ? [gFull, gSmall] : [gSmall, gFull]
         }
     }

@@ -34,8 +34,10 @@ extension Tensor {
             } }
         }
         return recorded([k, n], out, inputs: [a, b]) { g in
-            [a.node == nil ? nil : maskedMatmul(b, g, transposeW: true, mask: mask),
-             b.node == nil ? nil : maskedMatmul(a, g, mask: mask)]
+            let (ga, gb) = Threads.pair(work: a.shape[0] * mask.count,
+                                        a.node != nil, { maskedMatmul(b, g, transposeW: true, mask: mask) },
+                                        b.node != nil, { maskedMatmul(a, g, mask: mask) })
+            return [ga, gb]
         }
     }
 
@@ -58,9 +60,10 @@ extension Tensor {
             } }
         }
         return recorded([rows, n], out, inputs: [a, w] + (bias.map { [$0] } ?? [])) { g in
-            [a.node == nil ? nil : maskedMatmul(g, w, transposeW: true, mask: mask),
-             w.node == nil ? nil : maskedGram(a, g, mask: mask),
-             bias?.node == nil ? nil : g.sum(toShape: [n])]
+            let (ga, gw) = Threads.pair(work: rows * mask.count,
+                                        a.node != nil, { maskedMatmul(g, w, transposeW: true, mask: mask) },
+                                        w.node != nil, { maskedGram(a, g, mask: mask) })
+            return [ga, gw, bias?.node == nil ? nil : g.sum(toShape: [n])]
         }
     }
 
@@ -76,8 +79,10 @@ extension Tensor {
             } }
         }
         return recorded([rows, k], out, inputs: [a, w]) { g in
-            [a.node == nil ? nil : maskedMatmul(g, w, mask: mask),
-             w.node == nil ? nil : maskedGram(g, a, mask: mask)]
+            let (ga, gw) = Threads.pair(work: rows * mask.count,
+                                        a.node != nil, { maskedMatmul(g, w, mask: mask) },
+                                        w.node != nil, { maskedGram(g, a, mask: mask) })
+            return [ga, gw]
         }
     }
 }

@@ -31,11 +31,17 @@ extension Tensor {
     /// batch); nil for an operand that is not tracked.
     static func productPullback(_ a: Tensor, transposeA: Bool, _ b: Tensor, transposeB: Bool, _ g: Tensor,
                                 _ product: (Tensor, Bool, Tensor, Bool) -> Tensor) -> [Tensor?] {
-        // Ā = g·op(B)ᵀ, transposed when A entered transposed; B̄ = op(A)ᵀ·g, likewise.
-        let ga: Tensor? = a.node == nil ? nil
-            : (transposeA ? product(b, transposeB, g, true) : product(g, false, b, !transposeB))
-        let gb: Tensor? = b.node == nil ? nil
-            : (transposeB ? product(g, true, a, transposeA) : product(a, !transposeA, g, false))
+        // Ā = g·op(B)ᵀ, transposed when A entered transposed; B̄ = op(A)ᵀ·g, likewise. Both cost
+        // the forward product's multiply-adds: g's entries times op(A)'s inner dimension.
+        let inner = transposeA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]
+        let (ga, gb) = Threads.pair(
+            work: g.count * inner,
+            a.node != nil, {
+                transposeA ? product(b, transposeB, g, true) : product(g, false, b, !transposeB)
+            },
+            b.node != nil, {
+                transposeB ? product(g, true, a, transposeA) : product(a, !transposeA, g, false)
+            })
         return [ga, gb]
     }
 }

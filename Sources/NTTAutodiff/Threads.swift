@@ -43,3 +43,24 @@ public enum Threads {
         })
     }
 }
+
+extension Threads {
+    /// The most multiply-adds (or element operations) each of a pullback's two products may cost
+    /// for `pair` to run them side by side: 2²⁶, about 2 ms on one core here. It takes in every
+    /// product of LeNet-300-100's kernel (the largest, the cotangents of its 300-wide layer's
+    /// Δ₁Δ₂ᵀ, 2²⁴·⁹), whose transfer step it made 1.13–1.25× faster with two threads (2²⁴, which
+    /// left that pair cut in two: 1.08×); larger limits changed nothing measurable on LeNet-5.
+    static let pairedWork = 1 << 26
+
+    /// The two cotangents of a pullback, `first` and `second`, each wanted or not and costing
+    /// about `work`: side by side, one thread each (`overlapping`), when both are wanted and small
+    /// (products too small to cut well in two, as the backward pass of a small network's kernel
+    /// is made of), else one after the other. The same bits either way; nil for one not wanted.
+    static func pair(work: Int, _ wantFirst: Bool, _ first: () -> Tensor,
+                     _ wantSecond: Bool, _ second: () -> Tensor) -> (Tensor?, Tensor?) {
+        guard wantFirst && wantSecond else { return (wantFirst ? first() : nil, wantSecond ? second() : nil) }
+        if work > pairedWork || budget != 2 { return (first(), second()) }
+        let (a, b) = overlapping(first, second)
+        return (a, b)
+    }
+}
