@@ -48,8 +48,9 @@ extension Threads {
     /// The most multiply-adds (or element operations) each of a pullback's two products may cost
     /// for `pair` to run them side by side: 2²⁶, about 2 ms on one core here. It takes in every
     /// product of LeNet-300-100's kernel (the largest, the cotangents of its 300-wide layer's
-    /// Δ₁Δ₂ᵀ, 2²⁴·⁹), whose transfer step it made 1.13–1.25× faster with two threads (2²⁴, which
-    /// left that pair cut in two: 1.08×); larger limits changed nothing measurable on LeNet-5.
+    /// Δ₁Δ₂ᵀ, 2²⁴·⁹), whose transfer step it made 1.04–1.25× faster with two threads (two
+    /// sittings of 8 and 10 alternating rounds; 2²⁴, which left that pair cut in two: 1.08×);
+    /// larger limits changed nothing measurable on LeNet-5.
     static let pairedWork = 1 << 26
 
     /// The two cotangents of a pullback, `first` and `second`, each wanted or not and costing
