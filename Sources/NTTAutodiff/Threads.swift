@@ -60,8 +60,11 @@ extension Threads {
     static func pair(work: Int, _ wantFirst: Bool, _ first: () -> Tensor,
                      _ wantSecond: Bool, _ second: () -> Tensor) -> (Tensor?, Tensor?) {
         guard wantFirst && wantSecond else { return (wantFirst ? first() : nil, wantSecond ? second() : nil) }
-        if work > pairedWork || budget != 2 { return (first(), second()) }
+        if !pairsSideBySide(work: work) { return (first(), second()) }
         let (a, b) = overlapping(first, second)
         return (a, b)
     }
+
+    /// Whether `pair` runs two cotangents of `work` each side by side under the current budget.
+    static func pairsSideBySide(work: Int) -> Bool { work <= pairedWork && budget == 2 }
 }
