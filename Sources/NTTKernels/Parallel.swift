@@ -26,22 +26,25 @@ package enum Parallel {
     package static let maximumRanges = 64
 
     /// Calls `body(part)` for every part in 0..<parts, spreading the parts over the threads;
-    /// returns when all have finished. A call made while another is running (from a part, or
-    /// from another thread) runs its parts in order on the calling thread.
+    /// returns when all have finished. A call made while another is running (from a part, e.g.
+    /// one side of `overlapping`, or from another thread) becomes the pool's nested job: the
+    /// calling thread runs its parts, helped by threads of the running job that have nothing
+    /// left to do; if a nested job runs already, its parts run in order on the calling thread.
     package static func forEach(parts: Int, _ body: (Int) -> Void) {
         // (One part needs no budget: skipping the task-local lookup, ~50 ns, keeps tiny jobs cheap.)
         let helpers = parts > 1 ? min(parts, threadBudget) - 1 : 0
         if helpers <= 0 || parts > WorkerPool.maximumParts
-            || !WorkerPool.shared.run(parts: parts, helpers: helpers, body) {
+            || !(WorkerPool.shared.run(parts: parts, helpers: helpers, body)
+                 || WorkerPool.shared.runNested(parts: parts, helpers: helpers, body)) {
             for part in 0..<parts { body(part) }
         }
     }
 
     /// Runs two independent computations at once when the budget is exactly two threads: `first`
     /// on the calling thread, `second` on a helper, each on one thread (the parallel kernels
-    /// inside them run their parts in order, as a call made while another runs does). Two
-    /// computations of a few small products each use two cores better this way than by cutting
-    /// each product in two, one after the other. With any other budget, or when called while
+    /// inside them become nested jobs: once one side is done, its thread takes parts of the
+    /// other's). Two computations of a few small products each use two cores better this way
+    /// than by cutting each product in two, one after the other. With any other budget, or when called while
     /// another job runs, they run one after the other on the calling thread (`first`, then
     /// `second`), each with the budget. The parts are cut as always, so the results are the same
     /// bit for bit either way.

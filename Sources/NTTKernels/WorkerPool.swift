@@ -8,6 +8,13 @@ import CMalloc
 /// thread costs tens of microseconds on a virtual machine, as long as a small part), then park
 /// on a condition variable. One job at a time; the caller runs parts too and returns as soon
 /// as every part has finished, without waiting for helpers that never got one.
+///
+/// A job started while one runs (by a thread running one of its parts, e.g. one side of
+/// `Parallel.overlapping`) can go to a second slot, the *nested* job (`runNested`): its caller
+/// runs its parts, and the running job's participants that have nothing left to do (its caller
+/// waiting for the last part, helpers within its budget between parts) take some. So when one
+/// side of an overlapping pair finishes first, its thread helps with the other side's products
+/// instead of waiting. One nested job at a time; inside it, further jobs run in order.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
     static let maximumParts = 0xFFFF
@@ -22,11 +29,20 @@ final class WorkerPool: @unchecked Sendable {
     private let helpersWanted = Atomic<Int>(0)
     /// The body of the current job (an `Unmanaged<Job>`), valid while one of its parts is unfinished.
     private let job = Atomic<UInt>(0)
+    /// The nested job's state, as the four above for the running job; `nestedSeats` counts the
+    /// threads besides its caller that may still join it (its caller's budget less one).
+    private let nestedTicket = Atomic<UInt64>(0)
+    private let nestedCompleted = Atomic<Int>(0)
+    private let nestedBusy = Atomic<Bool>(false)
+    private let nestedSeats = Atomic<Int>(0)
+    private let nestedJob = Atomic<UInt>(0)
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Helper threads started so far (they are never stopped); changed only under `busy`.
     private var started = 0
     private var generation: UInt64 = 0
+    /// Changed only under `nestedBusy`.
+    private var nestedGeneration: UInt64 = 0
 
     final class Job {
         let body: (Int) -> Void
@@ -63,18 +79,68 @@ final class WorkerPool: @unchecked Sendable {
                 body(0)
                 completed.add(1, ordering: .releasing)
             }
-            while let part = claim(generation: g) {
+            while let part = Self.claim(ticket, generation: g) {
                 body(part)
                 completed.add(1, ordering: .releasing)
             }
-            while completed.load(ordering: .acquiring) < parts { spinHint() }
+            // Waiting for the last parts, the caller helps with the nested job, if any (started
+            // by one of them).
+            while completed.load(ordering: .acquiring) < parts { if !helpNested() { spinHint() } }
             current = nil  // helpers hold no reference once their parts are done (see `runPart`)
         }
         return true
     }
 
-    /// Takes the next unclaimed part of generation `g`, if any.
-    private func claim(generation g: UInt64) -> Int? {
+    /// Runs the job as the nested job, with up to `helpers` other threads (participants of the
+    /// running job with nothing left to do); false (nothing run) when the nested slot is taken.
+    func runNested(parts: Int, helpers: Int, _ body: (Int) -> Void) -> Bool {
+        guard nestedBusy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return false
+        }
+        defer { nestedBusy.store(false, ordering: .releasing) }
+        withoutActuallyEscaping(body) { body in
+            var current: Job? = Job(body)
+            nestedJob.store(UInt(bitPattern: Unmanaged.passUnretained(current!).toOpaque()), ordering: .releasing)
+            nestedCompleted.store(0, ordering: .relaxed)
+            nestedSeats.store(helpers, ordering: .relaxed)  // published by the ticket's store
+            nestedGeneration = (nestedGeneration + 1) & 0xFFFF_FFFF
+            let g = nestedGeneration
+            nestedTicket.store(g << 32 | UInt64(parts) << 16, ordering: .sequentiallyConsistent)
+            while let part = Self.claim(nestedTicket, generation: g) {
+                body(part)
+                nestedCompleted.add(1, ordering: .releasing)
+            }
+            while nestedCompleted.load(ordering: .acquiring) < parts { spinHint() }
+            current = nil
+        }
+        return true
+    }
+
+    /// Runs parts of the nested job while it has some left, if a seat is free; whether any ran.
+    /// (A thread that read an older nested job's ticket may take a seat of the next one and then
+    /// claim nothing: that job gets one helper fewer, nothing worse.)
+    private func helpNested() -> Bool {
+        let t = nestedTicket.load(ordering: .acquiring)
+        guard (t >> 16) & 0xFFFF > t & 0xFFFF else { return false }
+        var seats = nestedSeats.load(ordering: .relaxed)
+        while true {
+            guard seats > 0 else { return false }
+            let (exchanged, original) = nestedSeats.compareExchange(expected: seats, desired: seats - 1,
+                                                                    ordering: .relaxed)
+            if exchanged { break }
+            seats = original
+        }
+        var ran = false
+        while let part = Self.claim(nestedTicket, generation: t >> 32) {
+            Self.runPart(of: nestedJob, part)
+            nestedCompleted.add(1, ordering: .releasing)
+            ran = true
+        }
+        return ran
+    }
+
+    /// Takes the next unclaimed part of generation `g` of a slot's ticket, if any.
+    private static func claim(_ ticket: borrowing Atomic<UInt64>, generation g: UInt64) -> Int? {
         var t = ticket.load(ordering: .acquiring)
         while true {
             let parts = (t >> 16) & 0xFFFF, next = t & 0xFFFF
@@ -93,7 +159,10 @@ final class WorkerPool: @unchecked Sendable {
             var t = ticket.load(ordering: .acquiring)
             while t >> 32 == seen {
                 spins += 1
-                if spins < 200_000 { spinHint() } else {
+                // Between jobs, a participant of the last one helps with a nested job, if any.
+                if index < helpersWanted.load(ordering: .relaxed) && helpNested() {
+                    spins = 0
+                } else if spins < 200_000 { spinHint() } else {
                     pthread_mutex_lock(mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
                     while ticket.load(ordering: .sequentiallyConsistent) >> 32 == seen {
@@ -109,16 +178,16 @@ final class WorkerPool: @unchecked Sendable {
             // Helpers beyond the job's budget sit it out. (Should they read the count of a later
             // job, this one has no parts left to claim.)
             guard index < helpersWanted.load(ordering: .relaxed) else { continue }
-            while let part = claim(generation: seen) {
-                runPart(part)
+            while let part = Self.claim(ticket, generation: seen) {
+                Self.runPart(of: job, part)
                 completed.add(1, ordering: .releasing)
             }
         }
     }
 
-    /// Runs one claimed part of the current job; every reference to the job ends with this call.
+    /// Runs one claimed part of a slot's current job; every reference to the job ends with this call.
     @inline(never)
-    private func runPart(_ part: Int) {
+    private static func runPart(of job: borrowing Atomic<UInt>, _ part: Int) {
         Unmanaged<Job>.fromOpaque(UnsafeRawPointer(bitPattern: job.load(ordering: .acquiring))!)
             ._withUnsafeGuaranteedRef { $0.body(part) }
     }

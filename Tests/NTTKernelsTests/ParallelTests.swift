@@ -116,8 +116,61 @@ struct ParallelTests {
         }
     }
 
+    /// Inside `overlapping` (budget 2) the side done first helps with the other's jobs (the
+    /// pool's nested job): the first side here is empty and the second runs a job of 16 parts of
+    /// ~0.1 ms, so the calling thread takes some of them, once the helper has taken the second
+    /// side (within 50 tries). Every part runs once, on at most the budget's two threads.
+    @Test func theSideDoneFirstHelpsTheOther() {
+        let caller = UInt(pthread_self())
+        var helped = false
+        for _ in 0..<50 {
+            let ids = UnsafeMutableBufferPointer<UInt>.allocate(capacity: 16)
+            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 16)
+            defer { ids.deallocate(); counts.deallocate() }
+            counts.initialize(repeating: 0)
+            let (_, second) = Parallel.$threadBudget.withValue(2) {
+                Parallel.overlapping({ 0 }, { () -> UInt in
+                    Parallel.forEach(parts: 16) { p in
+                        ids[p] = UInt(pthread_self())
+                        counts[p] += 1
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        while DispatchTime.now().uptimeNanoseconds - start < 100_000 {}
+                    }
+                    return UInt(pthread_self())
+                })
+            }
+            #expect(counts.allSatisfy { $0 == 1 })
+            #expect(Set(ids).count <= 2, "budget 2: \(Set(ids).count) threads ran one side's job")
+            if second != caller && ids.contains(caller) { helped = true; break }
+        }
+        #expect(helped, "the caller never took a part of the second side's job in 50 tries")
+    }
+
+    /// A job started from a part of a running job (the nested job) runs on the running job's
+    /// threads only: with a budget of 3, after a budget of 6 started five helpers, the parts of
+    /// both levels run on at most three threads, and every inner part runs once.
+    @Test func nestedJobsKeepTheBudget() {
+        _ = Parallel.$threadBudget.withValue(6) { Self.threadsRunning(parts: 12) }
+        for _ in 0..<20 {
+            let ids = UnsafeMutableBufferPointer<UInt>.allocate(capacity: 6 * 8)
+            defer { ids.deallocate() }
+            ids.initialize(repeating: 0)
+            Parallel.$threadBudget.withValue(3) {
+                Parallel.forEach(parts: 6) { p in
+                    Parallel.forEach(parts: 8) { q in
+                        ids[p * 8 + q] = UInt(pthread_self())
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        while DispatchTime.now().uptimeNanoseconds - start < 50_000 {}
+                    }
+                }
+            }
+            #expect(!ids.contains(0))
+            #expect(Set(ids).count <= 3, "budget 3: \(Set(ids).count) threads ran a job and its nested jobs")
+        }
+    }
+
     /// Every part runs exactly once, also when calls come from several threads at once and
-    /// from inside parts (those run on the calling thread), over many back-to-back jobs.
+    /// from inside parts (nested jobs), over many back-to-back jobs.
     @Test func everyPartRunsOnceUnderConcurrentAndNestedCalls() async {
         // Child tasks inherit the budget.
         await Parallel.$threadBudget.withValue(2) { await withTaskGroup(of: Bool.self) { group in
