@@ -60,7 +60,7 @@ package struct DenseLayer: LayerRule {
                                 contraction: ConvContraction) -> Tensor {
             let h1 = input, h2 = other.input
             let n1 = h1.shape[0], n2 = h2.shape[0]
-            let deltaGram = Tensor.matmul(d1, d2, transposeB: true).reshaped([n1, k, n2, k])
+            let deltaGram = Tensor.groupedGram(d1, d2, groups: k).reshaped([n1, k, n2, k])
             guard let mask else {
                 let inputGram = (Tensor.matmul(h1, h2, transposeB: true) + 1).reshaped([n1, 1, n2, 1])
                 return inputGram * deltaGram
