@@ -10,15 +10,15 @@ import NTTKernels
 ///
 ///     G = D₁·D₂ᵀ,   D̄₁ = Ḡ·D₂,   D̄₂ = Ḡᵀ·D₁
 extension Tensor {
-    /// Whether a support is sparse enough for the sparse products: at most 0.4·P − 8 columns per
-    /// class on average. Timed on one thread (Zen 3) for 320 rows in 10 classes, the Gram and
+    /// The most (class, column) pairs a support of `groups` classes of P columns may have for the
+    /// sparse products: 0.4·P − 8 columns per class on average. Timed on one thread (Zen 3) for 320 rows in 10 classes, the Gram and
     /// both cotangents together: the sparse products cost about 0.19 ms plus 0.016 ms per
     /// column of a class (passes over Ḡ, gathers, 30 small GEMMs), the plain ones about 0.08 ms
     /// plus 0.0077 ms per column P (P = 300: 2.3 ms against 0.62 ms at 9% support, 1.94 ms at
     /// 39%; P = 100: 0.79 against 0.25 ms at 3%; P = 10: 0.155 against 0.20 ms, so a network's
     /// last layer, whose Δ is one column per class, stays plain).
-    package static func isSparseEnough(_ support: GroupSupport) -> Bool {
-        Double(support.count) / Double(support.groups) <= 0.4 * Double(support.columns) - 8
+    package static func sparseSupportLimit(groups: Int, columns: Int) -> Int {
+        max(-1, Int((0.4 * Double(columns) - 8) * Double(groups)))
     }
 
     /// D₁·D₂ᵀ for D₁ [r1, P] and D₂ [r2, P], rows in `groups` classes.
@@ -45,9 +45,11 @@ extension Tensor {
     package static func groupedGramSupports(_ d1: Tensor, _ d2: Tensor, groups: Int) -> (GroupSupport, GroupSupport)? {
         let width = d1.shape[1]
         guard d1.shape[0] > 0, d2.shape[0] > 0, width > 0 else { return nil }
+        let limit = sparseSupportLimit(groups: groups, columns: width)
         func support(_ d: Tensor) -> GroupSupport? {
-            let s = d.withPointer { GroupSupport(scanning: $0, rows: d.shape[0], columns: width, groups: groups) }
-            return isSparseEnough(s) ? s : nil
+            d.withPointer {
+                GroupSupport(scanning: $0, rows: d.shape[0], columns: width, groups: groups, maximumCount: limit)
+            }
         }
         guard let s1 = support(d1), let s2 = support(d2) else { return nil }
         return (s1, s2)

@@ -18,10 +18,19 @@ package struct GroupSupport: Sendable, Equatable {
     /// The number of (class, column) pairs in the support.
     package var count: Int { indices.count }
 
-    /// The support of D [rows, columns] (row-major) with rows in `groups` classes.
-    package init(scanning d: UnsafePointer<Float>, rows: Int, columns: Int, groups: Int) {
+    /// The support of D [rows, columns] (row-major) with rows in `groups` classes, or nil when it
+    /// has more than `maximumCount` (class, column) pairs. A dense D (a teacher's Δ) is turned
+    /// down after reading one row per class: a row's nonzero columns belong to its class's support.
+    package init?(scanning d: UnsafePointer<Float>, rows: Int, columns: Int, groups: Int,
+                  maximumCount: Int = .max) {
         precondition(groups > 0 && rows >= 0 && columns >= 0 && groups * columns < Int(Int32.max),
                      "GroupSupport: \(groups) classes of \(columns) columns do not fit 32-bit positions")
+        var firstRows = 0
+        for r in 0..<min(rows, groups) {
+            let row = d + r &* columns
+            for p in 0..<columns { firstRows &+= row[p] != 0 ? 1 : 0 }
+        }
+        if firstRows > maximumCount { return nil }
         self.groups = groups
         self.columns = columns
         // flags[g·columns + p] ≠ 0 when a row of class g is nonzero at column p.
@@ -46,6 +55,7 @@ package struct GroupSupport: Sendable, Equatable {
             for p in 0..<columns where seen[p] != 0 { indices.append(Int32(p)) }
             starts.append(Int32(indices.count))
         }
+        if indices.count > maximumCount { return nil }
         self.starts = starts
         self.indices = indices
     }

@@ -12,7 +12,7 @@ struct GroupSparseProductTests {
     }
 
     static func support(_ d: [Float], rows: Int, width: Int, groups: Int) -> GroupSupport {
-        d.withUnsafeBufferPointer { GroupSupport(scanning: $0.baseAddress!, rows: rows, columns: width, groups: groups) }
+        d.withUnsafeBufferPointer { GroupSupport(scanning: $0.baseAddress!, rows: rows, columns: width, groups: groups)! }
     }
 
     @Test func supportListsEachClassesNonzeroColumns() {
@@ -26,6 +26,13 @@ struct GroupSparseProductTests {
         #expect(s.starts == [0, 2, 4, 4] && s.indices == [1, 3, 0, 4])
         #expect(s.count == 4 && s.density == 4.0 / 15)
         #expect(Array(s.columns(of: 1)) == [0, 4] && s.columns(of: 2).isEmpty)
+        // A limit on the pairs: nil above it (after the whole scan, or after the first row of each
+        // class when those rows alone exceed it).
+        func limited(_ limit: Int) -> GroupSupport? {
+            d.withUnsafeBufferPointer { GroupSupport(scanning: $0.baseAddress!, rows: 5, columns: 5, groups: 3,
+                                                     maximumCount: limit) }
+        }
+        #expect(limited(4) == s && limited(3) == nil && limited(0) == nil)
     }
 
     static let columns = [[3, 7, 8], [], [0, 7], [1, 2, 4, 9], [5]]
