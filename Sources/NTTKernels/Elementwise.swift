@@ -1,12 +1,15 @@
 /// Elementwise arithmetic on equal-length buffers: out[i] = a[i] ∘ b[i].
 ///
-/// Long buffers are cut into blocks of 32k elements that run on the thread pool. Each element is
+/// Long buffers are cut into blocks of 8k elements that run on the thread pool. Each element is
 /// computed on its own, so the cut cannot change a result; the loops are written out per
 /// operation (a closure called per element would not vectorise).
 package enum Elementwise {
-    /// Below this many elements a single thread is faster than sharing out the work.
-    static let parallelThreshold = 65_536
-    static let block = 32_768
+    /// Below this many elements a single thread is faster than sharing out the work. (With 64k
+    /// and 32k-element blocks, the sizes until 2026-12-05, a LeNet-300-100 kernel's passes ran on
+    /// one thread while the other waited; 16k and 8k: `ntk/lenet-300-100` 1.12× faster,
+    /// `ntt-step/lenet-300-100` 1.02–1.05×, LeNet-5 within the noise, 0.96–1.01×.)
+    static let parallelThreshold = 16_384
+    static let block = 8_192
 
     @inline(__always)
     static func blocks(_ count: Int, _ body: (Int, Int) -> Void) {

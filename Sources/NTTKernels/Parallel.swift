@@ -65,11 +65,11 @@ package enum Parallel {
 
     /// Splits `count` independent items (e.g. the images of a batch), each costing about
     /// `work` element operations, into at most `maximumRanges` contiguous ranges of at least
-    /// ~64k operations, and calls `body` for each range (possibly at once). The items are
+    /// ~16k operations, and calls `body` for each range (possibly at once). The items are
     /// independent, so how they are cut cannot change a result.
     package static func forEachRange(of count: Int, work: Int, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let parts = max(1, min(maximumRanges, count, count * work / 65_536))
+        let parts = max(1, min(maximumRanges, count, count * work / 16_384))
         let size = (count + parts - 1) / parts
         forEach(parts: (count + size - 1) / size) { p in
             body((p * size)..<min(count, (p + 1) * size))
