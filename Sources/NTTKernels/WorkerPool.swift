@@ -63,13 +63,11 @@ final class WorkerPool: @unchecked Sendable {
         while started < helpers { startHelper(index: started); started += 1 }
         withoutActuallyEscaping(body) { body in
             var current: Job? = Job(body)
-            job.store(UInt(bitPattern: Unmanaged.passUnretained(current!).toOpaque()), ordering: .releasing)
-            completed.store(0, ordering: .relaxed)
             helpersWanted.store(helpers, ordering: .relaxed)  // published by the ticket's store
             generation = (generation + 1) & 0xFFFF_FFFF
             let g = generation
-            let first: UInt64 = callerRunsFirstPart ? 1 : 0
-            ticket.store(g << 32 | UInt64(parts) << 16 | first, ordering: .sequentiallyConsistent)
+            Self.publish(current!, parts: parts, firstTaken: callerRunsFirstPart, generation: g,
+                         job: job, completed: completed, ticket: ticket)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(condition)
@@ -79,10 +77,7 @@ final class WorkerPool: @unchecked Sendable {
                 body(0)
                 completed.add(1, ordering: .releasing)
             }
-            while let part = Self.claim(ticket, generation: g) {
-                body(part)
-                completed.add(1, ordering: .releasing)
-            }
+            Self.runClaimed(ticket, generation: g, completed: completed, body)
             // Waiting for the last parts, the caller helps with the nested job, if any (started
             // by one of them).
             while completed.load(ordering: .acquiring) < parts { if !helpNested() { spinHint() } }
@@ -100,16 +95,12 @@ final class WorkerPool: @unchecked Sendable {
         defer { nestedBusy.store(false, ordering: .releasing) }
         withoutActuallyEscaping(body) { body in
             var current: Job? = Job(body)
-            nestedJob.store(UInt(bitPattern: Unmanaged.passUnretained(current!).toOpaque()), ordering: .releasing)
-            nestedCompleted.store(0, ordering: .relaxed)
             nestedSeats.store(helpers, ordering: .relaxed)  // published by the ticket's store
             nestedGeneration = (nestedGeneration + 1) & 0xFFFF_FFFF
             let g = nestedGeneration
-            nestedTicket.store(g << 32 | UInt64(parts) << 16, ordering: .sequentiallyConsistent)
-            while let part = Self.claim(nestedTicket, generation: g) {
-                body(part)
-                nestedCompleted.add(1, ordering: .releasing)
-            }
+            Self.publish(current!, parts: parts, firstTaken: false, generation: g,
+                         job: nestedJob, completed: nestedCompleted, ticket: nestedTicket)
+            Self.runClaimed(nestedTicket, generation: g, completed: nestedCompleted, body)
             while nestedCompleted.load(ordering: .acquiring) < parts { spinHint() }
             current = nil
         }
@@ -130,10 +121,30 @@ final class WorkerPool: @unchecked Sendable {
             if exchanged { break }
             seats = original
         }
+        return Self.runClaimed(nestedTicket, generation: t >> 32, completed: nestedCompleted) {
+            Self.runPart(of: nestedJob, $0)
+        }
+    }
+
+    /// Makes `current` generation `g` of a slot's job, of `parts` parts (part 0 already taken
+    /// with `firstTaken`), none completed. What the claimers must see with it is stored before.
+    private static func publish(_ current: Job, parts: Int, firstTaken: Bool, generation g: UInt64,
+                                job: borrowing Atomic<UInt>, completed: borrowing Atomic<Int>,
+                                ticket: borrowing Atomic<UInt64>) {
+        job.store(UInt(bitPattern: Unmanaged.passUnretained(current).toOpaque()), ordering: .releasing)
+        completed.store(0, ordering: .relaxed)
+        ticket.store(g << 32 | UInt64(parts) << 16 | (firstTaken ? 1 : 0), ordering: .sequentiallyConsistent)
+    }
+
+    /// Claims and runs parts of generation `g` of a slot's job on this thread while any are left,
+    /// counting each in `completed` when done; whether any ran.
+    @discardableResult
+    private static func runClaimed(_ ticket: borrowing Atomic<UInt64>, generation g: UInt64,
+                                   completed: borrowing Atomic<Int>, _ body: (Int) -> Void) -> Bool {
         var ran = false
-        while let part = Self.claim(nestedTicket, generation: t >> 32) {
-            Self.runPart(of: nestedJob, part)
-            nestedCompleted.add(1, ordering: .releasing)
+        while let part = claim(ticket, generation: g) {
+            body(part)
+            completed.add(1, ordering: .releasing)
             ran = true
         }
         return ran
@@ -178,10 +189,7 @@ final class WorkerPool: @unchecked Sendable {
             // Helpers beyond the job's budget sit it out. (Should they read the count of a later
             // job, this one has no parts left to claim.)
             guard index < helpersWanted.load(ordering: .relaxed) else { continue }
-            while let part = Self.claim(ticket, generation: seen) {
-                Self.runPart(of: job, part)
-                completed.add(1, ordering: .releasing)
-            }
+            Self.runClaimed(ticket, generation: seen, completed: completed) { Self.runPart(of: job, $0) }
         }
     }
 
