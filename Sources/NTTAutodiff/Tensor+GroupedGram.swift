@@ -11,12 +11,12 @@ import NTTKernels
 ///     G = D₁·D₂ᵀ,   D̄₁ = Ḡ·D₂,   D̄₂ = Ḡᵀ·D₁
 extension Tensor {
     /// The most (class, column) pairs a support of `groups` classes of P columns may have for the
-    /// sparse products: 0.4·P − 8 columns per class on average. Timed on one thread (Zen 3) for 320 rows in 10 classes, the Gram and
-    /// both cotangents together: the sparse products cost about 0.19 ms plus 0.016 ms per
-    /// column of a class (passes over Ḡ, gathers, 30 small GEMMs), the plain ones about 0.08 ms
-    /// plus 0.0077 ms per column P (P = 300: 2.3 ms against 0.62 ms at 9% support, 1.94 ms at
-    /// 39%; P = 100: 0.79 against 0.25 ms at 3%; P = 10: 0.155 against 0.20 ms, so a network's
-    /// last layer, whose Δ is one column per class, stays plain).
+    /// sparse products: 0.4·P − 8 columns per class on average. Timed on one thread (Zen 3) for
+    /// 320 rows in 10 classes, the Gram and both cotangents together: the sparse products cost
+    /// about 0.19 ms plus 0.016 ms per column of a class (passes over Ḡ, gathers, 30 small GEMMs),
+    /// the plain ones about 0.08 ms plus 0.0077 ms per column P (P = 300: 2.3 ms against 0.62 ms
+    /// at 9% support, 1.94 ms at 39%; P = 100: 0.79 against 0.25 ms at 3%; P = 10: 0.155 against
+    /// 0.20 ms, so a network's last layer, whose Δ is one column per class, stays plain).
     package static func sparseSupportLimit(groups: Int, columns: Int) -> Int {
         max(-1, Int((0.4 * Double(columns) - 8) * Double(groups)))
     }
@@ -26,7 +26,9 @@ extension Tensor {
         precondition(d1.rank == 2 && d2.rank == 2 && d1.shape[1] == d2.shape[1] && groups > 0,
                      "groupedGram: needs [·, P] operands with equal P, got \(d1.shape) and \(d2.shape)")
         let (r1, r2) = (d1.shape[0], d2.shape[0])
-        guard let (s1, s2) = groupedGramSupports(d1, d2, groups: groups) else { return matmul(d1, d2, transposeB: true) }
+        guard let (s1, s2) = groupedGramSupports(d1, d2, groups: groups) else {
+            return matmul(d1, d2, transposeB: true)
+        }
         let out = make([r1, r2]) { g in
             d1.withPointer { p1 in d2.withPointer { p2 in
                 GroupSparseProduct.gram(p1, rows: r1, support: s1, p2, rows: r2, into: g)

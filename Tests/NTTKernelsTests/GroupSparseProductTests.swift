@@ -8,11 +8,15 @@ struct GroupSparseProductTests {
     /// D [rows, width]: row r (class r mod columns.count) nonzero only at columns[class].
     static func classSparse(rows: Int, width: Int, columns: [[Int]], seed: UInt64) -> [Float] {
         let values = SparseProductTests.random(rows * width, seed: seed)
-        return (0..<(rows * width)).map { i in columns[(i / width) % columns.count].contains(i % width) ? values[i] : 0 }
+        return (0..<(rows * width)).map { i in
+            columns[(i / width) % columns.count].contains(i % width) ? values[i] : 0
+        }
     }
 
     static func support(_ d: [Float], rows: Int, width: Int, groups: Int) -> GroupSupport {
-        d.withUnsafeBufferPointer { GroupSupport(scanning: $0.baseAddress!, rows: rows, columns: width, groups: groups)! }
+        d.withUnsafeBufferPointer {
+            GroupSupport(scanning: $0.baseAddress!, rows: rows, columns: width, groups: groups)!
+        }
     }
 
     @Test func supportListsEachClassesNonzeroColumns() {
@@ -47,7 +51,9 @@ struct GroupSparseProductTests {
         // G = D₁·D₂ᵀ
         var plain = [Float](repeating: 0, count: rows1 * rows2)
         for r in 0..<rows1 { for s in 0..<rows2 {
-            plain[r * rows2 + s] = Float((0..<width).reduce(0.0) { $0 + Double(d1[r * width + $1] * d2[s * width + $1]) })
+            plain[r * rows2 + s] = Float((0..<width).reduce(0.0) {
+                $0 + Double(d1[r * width + $1] * d2[s * width + $1])
+            })
         } }
         let (gram1, gram2) = ParallelTests.onOneAndTwoThreads { () -> [Float] in
             var g = [Float](repeating: .nan, count: rows1 * rows2)
@@ -65,7 +71,9 @@ struct GroupSparseProductTests {
         let xt = (0..<(rows2 * m)).map { i in x[(i % m) * rows2 + i / m] }
         var product = [Float](repeating: 0, count: m * width)
         for i in 0..<m { for p in 0..<width {
-            product[i * width + p] = Float((0..<rows2).reduce(0.0) { $0 + Double(x[i * rows2 + $1] * d2[$1 * width + p]) })
+            product[i * width + p] = Float((0..<rows2).reduce(0.0) {
+                $0 + Double(x[i * rows2 + $1] * d2[$1 * width + p])
+            })
         } }
         for (transposed, operand) in [(false, x), (true, xt)] {
             let (c1, c2) = ParallelTests.onOneAndTwoThreads { () -> [Float] in

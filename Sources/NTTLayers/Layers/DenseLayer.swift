@@ -51,7 +51,7 @@ package struct DenseLayer: LayerRule {
         /// Δ Wᵀ.
         package func pushCotangents(_ delta: Tensor, outputs k: Int) -> Tensor {
             guard let sparseMask else { return Tensor.matmul(delta, weight, transposeB: true) }
-            return Tensor.maskedMatmul(delta, weight, transposeW: true, mask: sparseMask)
+            return Tensor.maskedMatmul(delta, weight, transposeW: true, mask: sparseMask, classes: k)
         }
 
         /// [n₁, k, n₂, k]. With a mask (surviving weights only) the weight part is
