@@ -49,7 +49,8 @@ final class WorkerPool: @unchecked Sendable {
         init(_ body: @escaping (Int) -> Void) { self.body = body }
     }
 
-    private init() {
+    /// A pool of its own (tests); everything else shares `shared`.
+    init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }

@@ -116,34 +116,39 @@ struct ParallelTests {
         }
     }
 
-    /// Inside `overlapping` (budget 2) the side done first helps with the other's jobs (the
-    /// pool's nested job): the first side here is empty and the second runs a job of 16 parts of
-    /// ~0.1 ms, so the calling thread takes some of them, once the helper has taken the second
-    /// side (within 50 tries). Every part runs once, on at most the budget's two threads.
+    /// A job started inside a running job's part becomes the pool's nested job, and the running
+    /// job's caller, done with its own part, helps with it: as in `overlapping` (budget 2) when
+    /// the side on the calling thread finishes first. Here part 0 is empty and part 1 runs a
+    /// nested job of 16 parts of ~0.1 ms, so the caller takes some once the helper has taken part 1
+    /// (within 50 tries). Every part runs once, on at most the two threads. A pool of its own, so
+    /// that other suites' jobs cannot keep its helper or its nested slot busy.
     @Test func theSideDoneFirstHelpsTheOther() {
+        let pool = WorkerPool()
         let caller = UInt(pthread_self())
         var helped = false
         for _ in 0..<50 {
-            let ids = UnsafeMutableBufferPointer<UInt>.allocate(capacity: 16)
+            let ids = UnsafeMutableBufferPointer<UInt>.allocate(capacity: 17)
             let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 16)
             defer { ids.deallocate(); counts.deallocate() }
+            ids.initialize(repeating: 0)
             counts.initialize(repeating: 0)
-            let (_, second) = Parallel.$threadBudget.withValue(2) {
-                Parallel.overlapping({ 0 }, { () -> UInt in
-                    Parallel.forEach(parts: 16) { p in
-                        ids[p] = UInt(pthread_self())
-                        counts[p] += 1
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        while DispatchTime.now().uptimeNanoseconds - start < 100_000 {}
-                    }
-                    return UInt(pthread_self())
-                })
+            let ran = pool.run(parts: 2, helpers: 1, callerRunsFirstPart: true) { part in
+                guard part == 1 else { return }
+                ids[16] = UInt(pthread_self())
+                let nested = pool.runNested(parts: 16, helpers: 1) { p in
+                    ids[p] = UInt(pthread_self())
+                    counts[p] += 1
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    while DispatchTime.now().uptimeNanoseconds - start < 100_000 {}
+                }
+                #expect(nested, "the nested slot of a pool of its own was taken")
             }
+            #expect(ran, "a pool of its own was busy")
             #expect(counts.allSatisfy { $0 == 1 })
-            #expect(Set(ids).count <= 2, "budget 2: \(Set(ids).count) threads ran one side's job")
-            if second != caller && ids.contains(caller) { helped = true; break }
+            #expect(Set(ids).count <= 2, "\(Set(ids).count) threads ran a job of one helper")
+            if ids[16] != caller && ids.prefix(16).contains(caller) { helped = true; break }
         }
-        #expect(helped, "the caller never took a part of the second side's job in 50 tries")
+        #expect(helped, "the caller never took a part of the nested job in 50 tries")
     }
 
     /// A job started from a part of a running job (the nested job) runs on the running job's
