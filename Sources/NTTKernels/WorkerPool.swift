@@ -65,10 +65,8 @@ final class WorkerPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             var current: Job? = Job(body)
             helpersWanted.store(helpers, ordering: .relaxed)  // published by the ticket's store
-            generation = (generation + 1) & 0xFFFF_FFFF
-            let g = generation
-            Self.publish(current!, parts: parts, firstTaken: callerRunsFirstPart, generation: g,
-                         job: job, completed: completed, ticket: ticket)
+            let g = Self.publish(current!, parts: parts, firstTaken: callerRunsFirstPart, generation: &generation,
+                                 job: job, completed: completed, ticket: ticket)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(condition)
@@ -97,10 +95,8 @@ final class WorkerPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             var current: Job? = Job(body)
             nestedSeats.store(helpers, ordering: .relaxed)  // published by the ticket's store
-            nestedGeneration = (nestedGeneration + 1) & 0xFFFF_FFFF
-            let g = nestedGeneration
-            Self.publish(current!, parts: parts, firstTaken: false, generation: g,
-                         job: nestedJob, completed: nestedCompleted, ticket: nestedTicket)
+            let g = Self.publish(current!, parts: parts, firstTaken: false, generation: &nestedGeneration,
+                                 job: nestedJob, completed: nestedCompleted, ticket: nestedTicket)
             Self.runClaimed(nestedTicket, generation: g, completed: nestedCompleted, body)
             while nestedCompleted.load(ordering: .acquiring) < parts { spinHint() }
             current = nil
@@ -127,14 +123,17 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Makes `current` generation `g` of a slot's job, of `parts` parts (part 0 already taken
-    /// with `firstTaken`), none completed. What the claimers must see with it is stored before.
-    private static func publish(_ current: Job, parts: Int, firstTaken: Bool, generation g: UInt64,
+    /// Makes `current` the next generation of a slot's job (returned), of `parts` parts (part 0
+    /// already taken with `firstTaken`), none completed. What the claimers must see with it is
+    /// stored before.
+    private static func publish(_ current: Job, parts: Int, firstTaken: Bool, generation: inout UInt64,
                                 job: borrowing Atomic<UInt>, completed: borrowing Atomic<Int>,
-                                ticket: borrowing Atomic<UInt64>) {
+                                ticket: borrowing Atomic<UInt64>) -> UInt64 {
+        generation = (generation + 1) & 0xFFFF_FFFF
         job.store(UInt(bitPattern: Unmanaged.passUnretained(current).toOpaque()), ordering: .releasing)
         completed.store(0, ordering: .relaxed)
-        ticket.store(g << 32 | UInt64(parts) << 16 | (firstTaken ? 1 : 0), ordering: .sequentiallyConsistent)
+        ticket.store(generation << 32 | UInt64(parts) << 16 | (firstTaken ? 1 : 0), ordering: .sequentiallyConsistent)
+        return generation
     }
 
     /// Claims and runs parts of generation `g` of a slot's job on this thread while any are left,
