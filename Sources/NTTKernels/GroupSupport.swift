@@ -62,7 +62,4 @@ package struct GroupSupport: Sendable, Equatable {
 
     /// Class g's columns.
     func columns(of g: Int) -> ArraySlice<Int32> { indices[Int(starts[g])..<Int(starts[g &+ 1])] }
-
-    /// The support's share of all (class, column) pairs, in [0, 1].
-    package var density: Double { groups * columns == 0 ? 0 : Double(count) / Double(groups * columns) }
 }

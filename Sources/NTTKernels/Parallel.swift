@@ -44,9 +44,9 @@ package enum Parallel {
     /// on the calling thread, `second` on a helper, each on one thread (the parallel kernels
     /// inside them become nested jobs: once one side is done, its thread takes parts of the
     /// other's). Two computations of a few small products each use two cores better this way
-    /// than by cutting each product in two, one after the other. With any other budget, or when called while
-    /// another job runs, they run one after the other on the calling thread (`first`, then
-    /// `second`), each with the budget. The parts are cut as always, so the results are the same
+    /// than by cutting each product in two, one after the other. With any other budget, or when
+    /// called while another job runs, they run one after the other on the calling thread
+    /// (`first`, then `second`), each with the budget. The parts are cut as always, so the results are the same
     /// bit for bit either way.
     ///
     /// `first` always runs on the calling thread, so it may use the caller's task-local state (the
