@@ -6,7 +6,8 @@ Shared machines are noisy in bursts (a busy neighbour can slow every number by 1
 Alternating the two tools round by round, and taking the median over rounds, keeps one burst from
 deciding a comparison. The plain (Jacobian-contraction) JAX workloads take seconds per call and
 are timed once. The Conv-4 workloads (seconds per step; JAX only has its structured ones) are
-opt-in in both tools and here (--conv4).
+opt-in in both tools and here (--conv4, or --only-conv4 for them alone: the structured JAX Conv-4
+step takes minutes per call).
 
     python3 bench/side_by_side.py --ntt .build/release/ntt --rounds 5 --out docs/results/bench-side-by-side.json
 """
@@ -20,11 +21,16 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+GEMM_GFLOP = {}  # ntt's GEMM work per run of each workload (the same every round)
+
+
 def run_json(command):
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"side_by_side.py: {' '.join(command)} failed:\n{done.stderr.strip()}")
-    return {b["name"]: b["median_ms"] for b in json.loads(done.stdout)["benchmarks"]}
+    benchmarks = json.loads(done.stdout)["benchmarks"]
+    GEMM_GFLOP.update({b["name"]: b["gemm_gflop"] for b in benchmarks if "gemm_gflop" in b})
+    return {b["name"]: b["median_ms"] for b in benchmarks}
 
 
 def main(argv=None):
@@ -35,6 +41,8 @@ def main(argv=None):
     parser.add_argument("--out", help="also write the raw per-round medians and the summary as JSON here")
     parser.add_argument("--conv4", action="store_true",
                         help="also time the Conv-4 workloads (ntk/conv4, ntt-step/conv4) every round")
+    parser.add_argument("--only-conv4", action="store_true",
+                        help="time only the Conv-4 workloads (no plain JAX run: it has none for Conv-4)")
     args = parser.parse_args(argv)
     if not os.access(args.ntt, os.X_OK):
         parser.error(f"--ntt {args.ntt!r} is not an executable; build with `swift build -c release` first")
@@ -46,18 +54,22 @@ def main(argv=None):
     ntt_rounds, jax_rounds = [], []
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
-        ntt = run_json(ntt_bench)
-        jax = run_json(jax_script + ["--only", "train-step"])
-        jax.update(run_json(jax_script + ["--only=-structured/lenet"]))
-        if args.conv4:
+        ntt, jax = {}, {}
+        if not args.only_conv4:
+            ntt = run_json(ntt_bench)
+            jax = run_json(jax_script + ["--only", "train-step"])
+            jax.update(run_json(jax_script + ["--only=-structured/lenet"]))
+        if args.conv4 or args.only_conv4:
             ntt.update(run_json(ntt_bench + ["--filter", "conv4"]))
             jax.update(run_json(jax_script + ["--only=-structured/conv4"]))
         ntt_rounds.append(ntt)
         jax_rounds.append(jax)
         write_report(args, ntt_rounds, jax_rounds, plain=None)  # a killed sitting keeps its rounds
-    print("plain JAX NTK workloads (once)", file=sys.stderr, flush=True)
-    plain = run_json(jax_script + ["--only", "ntk/"])
-    plain.update(run_json(jax_script + ["--only", "ntt-step/"]))
+    plain = {}
+    if not args.only_conv4:
+        print("plain JAX NTK workloads (once)", file=sys.stderr, flush=True)
+        plain = run_json(jax_script + ["--only", "ntk/"])
+        plain.update(run_json(jax_script + ["--only", "ntt-step/"]))
     summary = write_report(args, ntt_rounds, jax_rounds, plain)
     print(f"{'workload':34} {'ntt ms':>9} {'(range)':>17} {'JAX ms':>9} {'JAX structured':>15}")
     for s in summary:
@@ -83,6 +95,7 @@ def write_report(args, ntt_rounds, jax_rounds, plain):
             "ntt_range_ms": [min(r[name] for r in ntt_rounds), max(r[name] for r in ntt_rounds)],
             "jax_ms": median(jax_rounds, name) if kind == "train-step" else (plain or {}).get(name),
             "jax_structured_ms": median(jax_rounds, f"{kind}-structured/{model}"),
+            "ntt_gemm_gflop": GEMM_GFLOP.get(name),
         })
     report = {"rounds": len(ntt_rounds), "rounds_planned": args.rounds, "threads": args.threads,
               "complete": plain is not None, "summary": summary,

@@ -10,6 +10,7 @@ extension Gemm {
                      "Gemm.single: leading dimensions too small for a \(m)×\(n)×\(k) product")
         if m == 0 || n == 0 { return }
         _ = singleThreadedBLAS
+        count(m: m, n: n, k: k)
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

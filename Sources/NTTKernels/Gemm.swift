@@ -27,6 +27,7 @@ package enum Gemm {
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                      m: Int, n: Int, k: Int, beta: Float) {
+            count(m: m, n: n, k: k)
             cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
                         transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
@@ -43,6 +44,7 @@ package enum Gemm {
             // C's leading dimension stays n: each part writes a block of columns.
             Parallel.forEach(parts: parts) { p in
                 let j0 = p * size, columns = min(size, n - j0)
+                count(m: m, n: columns, k: k)
                 cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
                             transposeB ? CblasTrans : CblasNoTrans,
                             Int32(m), Int32(columns), Int32(k), alpha, a, Int32(lda),
@@ -82,6 +84,7 @@ package enum Gemm {
             return
         }
         _ = singleThreadedBLAS
+        count(m: m, n: n, k: k)
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
                     beta, c, Int32(n))

@@ -27,7 +27,9 @@ struct BenchCommand: ParsableCommand {
                 if !json {
                     print(b.name.padding(toLength: 34, withPad: " ", startingAt: 0)
                           + String(format: "%10.3f ms", r.medianMs)
-                          + (r.gflops.map { String(format: "  %7.1f GFLOP/s", $0) } ?? ""))
+                          + (r.gflops.map { String(format: "  %7.1f GFLOP/s", $0) }
+                             ?? String(format: "  GEMMs %.4g GFLOP, %.0f GFLOP/s", r.gemmGflop,
+                                       r.gemmGflop / r.medianMs * 1e3)))
                 }
                 return r
             }

@@ -9,4 +9,15 @@ struct BenchmarkTests {
         #expect(try Benchmark.selected("conv4").allSatisfy(\.isSlow))
         #expect(throws: (any Error).self) { try Benchmark.selected("no-such-workload") }
     }
+
+    /// A workload reports the GEMM work of one run (at least its own product's: tests running
+    /// alongside may add theirs), rounded to 4 significant digits.
+    @Test func reportsTheGemmWorkPerRun() throws {
+        let result = try Benchmark.gemm("gemm/test", m: 64, n: 48, k: 40).measure(repeats: 1)
+        #expect(result.gemmGflop >= 2 * 64 * 48 * 40 / 1e9 - 1e-10)
+        #expect(result.gflops != nil && result.repeats >= 1)
+        #expect(Benchmark.significant(0.000245_76, digits: 4) == 0.0002458)
+        #expect(Benchmark.significant(33.2345, digits: 4) == 33.23)
+        #expect(Benchmark.significant(0, digits: 4) == 0)
+    }
 }

@@ -30,6 +30,9 @@ extension Benchmark {
         gemm("gemm/64x784*784x300", m: 64, n: 300, k: 784),
         gemm("gemm/320x300*300x320", m: 320, n: 320, k: 300),
         gemm("gemm/784x64^T*64x300", m: 784, n: 300, k: 64, transposeA: true),
+        // The shape of LeNet-5's conv2 NTK Gram (320 rows, 25,000 parameters): the rate the CNN
+        // steps' largest products can reach here.
+        gemm("gemm/320x25000*25000x320", m: 320, n: 320, k: 25_000),
         Benchmark(name: "conv/lenet5-forward-backward", flops: nil) {
             let (model, params, _) = try setupModel("lenet5-caffe", density: 1)
             let x = random([64] + model.inputShape)

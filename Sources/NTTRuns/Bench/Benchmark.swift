@@ -1,5 +1,6 @@
 import Foundation
 import NeuralTangentTransfer
+import NTTKernels
 
 /// One timed workload: `setup` builds the inputs once and returns the closure to time.
 public struct Benchmark {
@@ -25,6 +26,9 @@ public struct Benchmark {
         public let minMs: Double
         public let repeats: Int
         public let gflops: Double?
+        /// Floating-point operations in matrix products (OpenBLAS calls, 2·m·n·k each) per run,
+        /// in GFLOP (4 significant digits): the work that sets a step's floor at the GEMM rate.
+        public let gemmGflop: Double
     }
 
     /// What `ntt bench --json` prints.
@@ -49,16 +53,26 @@ public struct Benchmark {
         let warmStart = clock()
         repeat { body() } while clock() - warmStart < 300
         var times: [Double] = []
+        let multiplyAdds = Gemm.multiplyAdds.load(ordering: .relaxed)
         let start = clock()
         while times.count < repeats || (clock() - start < 1000 && times.count < 5000) {
             let t0 = clock()
             body()
             times.append(clock() - t0)
         }
+        let gemm = 2 * Double(Gemm.multiplyAdds.load(ordering: .relaxed) &- multiplyAdds) / Double(times.count) / 1e9
         times.sort()
         let median = times[times.count / 2]
         return Result(name: name, medianMs: (median * 1000).rounded() / 1000, minMs: (times[0] * 1000).rounded() / 1000,
-                      repeats: times.count, gflops: flops.map { ($0 / (median * 1e6) * 10).rounded() / 10 })
+                      repeats: times.count, gflops: flops.map { ($0 / (median * 1e6) * 10).rounded() / 10 },
+                      gemmGflop: Self.significant(gemm, digits: 4))
+    }
+
+    /// x rounded to `digits` significant digits (0 stays 0).
+    static func significant(_ x: Double, digits: Int) -> Double {
+        guard x != 0, x.isFinite else { return x }
+        let scale = pow(10, Double(digits) - (log10(abs(x))).rounded(.down) - 1)
+        return (x * scale).rounded() / scale
     }
 
     /// The workloads whose names contain `filter`; without one, all but the slow ones. An error

@@ -1,0 +1,40 @@
+import Testing
+@testable import NTTKernels
+
+/// `Gemm.multiplyAdds` counts m·n·k per product, however the product is cut into parts.
+struct GemmCountingTests {
+    /// The counter's change over one product of this shape, on two threads. Other tests may run
+    /// products at the same time and add to the counter, so the smallest of several tries is
+    /// taken: it is the product's own count unless every try overlapped another test's product.
+    static func counted(m: Int, n: Int, k: Int, transposeA: Bool = false, single: Bool = false) -> Int {
+        let a = [Float](repeating: 1, count: m * k), b = [Float](repeating: 1, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        var smallest = Int.max
+        for _ in 0..<50 {
+            let before = Gemm.multiplyAdds.load(ordering: .relaxed)
+            Parallel.$threadBudget.withValue(2) {
+                if single {
+                    Gemm.single(a, lda: k, transposeA: false, b, ldb: n, transposeB: false, into: &c, ldc: n,
+                                m: m, n: n, k: k, beta: 0)
+                } else {
+                    Gemm.multiply(a, transposeA: transposeA, b, transposeB: false, into: &c, m: m, n: n, k: k)
+                }
+            }
+            smallest = min(smallest, Gemm.multiplyAdds.load(ordering: .relaxed) &- before)
+            if smallest == m * n * k { break }
+        }
+        #expect(c.isEmpty || c[0] == Float(k), "the product itself ran")
+        return smallest
+    }
+
+    @Test(arguments: [(10, 10, 10), (4096, 50, 500), (64, 300, 784), (320, 320, 25_000), (300, 7, 2000)])
+    func everyCutCountsTheWholeProduct(m: Int, n: Int, k: Int) {
+        #expect(GemmCountingTests.counted(m: m, n: n, k: k) == m * n * k, "cut \(Gemm.Partition(m: m, n: n, k: k))")
+        #expect(GemmCountingTests.counted(m: m, n: n, k: k, transposeA: true) == m * n * k)
+    }
+
+    @Test func stridedAndEmptyProducts() {
+        #expect(GemmCountingTests.counted(m: 33, n: 17, k: 9, single: true) == 33 * 17 * 9)
+        #expect(GemmCountingTests.counted(m: 0, n: 17, k: 9) == 0)
+    }
+}
