@@ -7,6 +7,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time the kernels and steps the method is made of (medians after warm-up).",
         discussion: "Build with -c release. Machines are noisy: compare figures measured in one run. "
+            + "Each workload also reports its work in matrix products per run (GFLOP counted at every "
+            + "OpenBLAS call; gemm_gflop in --json) and the rate that implies. "
             + "The Conv-4 workloads (seconds per step, over a GB of memory) run only when --filter "
             + "selects them, e.g. --filter conv4.")
 
