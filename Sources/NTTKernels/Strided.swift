@@ -44,6 +44,9 @@ package enum Strided {
         if s.count == 2 && s[0] == 1 && s[1] == l[1] {
             return columnSums(x, rows: l[0], columns: l[1], into: out)
         }
+        if s.count == 3 && s[0] == l[0] && s[1] == 1 && s[2] == l[2] {
+            return middleSums(x, outer: l[0], middle: l[1], inner: l[2], into: out)
+        }
         out.update(repeating: 0, count: small.reduce(1, *))
         let total = l.reduce(1, *)
         if total == 0 { return }
@@ -57,6 +60,24 @@ package enum Strided {
                 } else {
                     let dst = out + dstOffset
                     for i in 0..<innerCount { dst[i] += src[i] }
+                }
+            }
+        }
+    }
+
+    /// out[a, c] = Σ_b x[a, b, c] for x [outer, middle, inner] (a conv layer's bias term: each
+    /// cotangent image summed over its positions), b in increasing order from 0 as the general
+    /// walk adds them; ranges of `outer` are shared out.
+    static func middleSums(_ x: UnsafePointer<Float>, outer: Int, middle: Int, inner: Int,
+                           into out: UnsafeMutablePointer<Float>) {
+        out.update(repeating: 0, count: outer * inner)
+        if middle == 0 || inner == 0 { return }
+        Parallel.forEachRange(of: outer, work: middle * inner) { range in
+            for a in range {
+                let dst = out + a &* inner
+                for b in 0..<middle {
+                    let src = x + (a &* middle &+ b) &* inner
+                    for c in 0..<inner { dst[c] += src[c] }
                 }
             }
         }
@@ -228,7 +249,17 @@ package enum Strided {
         Parallel.forEachRange(of: outShape[0], work: perOuter) { range in
             var source = Odometer(extents: outShape, strides: strides, first: range.lowerBound)
             var dst = range.lowerBound * perOuter
-            for _ in 0..<(range.count * perOuter / inner) {
+            let runs = range.count * perOuter / inner
+            if innerStride == 1 {
+                // The last axis stays last (e.g. channels): contiguous runs, copied as such.
+                for _ in 0..<runs {
+                    (out + dst).update(from: x + source.offset, count: inner)
+                    dst &+= inner
+                    source.advance()
+                }
+                return
+            }
+            for _ in 0..<runs {
                 // Unchecked index arithmetic: offsets stay below `total` (a checked product in the
                 // inner loop measured 2× slower on the NTK's permutations).
                 let from = x + source.offset, to = out + dst

@@ -326,6 +326,26 @@ struct ParallelTests {
         }
     }
 
+    /// Sums over the middle axis ([a, b, c] → [a, 1, c]: a conv layer's bias term) add the b in
+    /// order as a plain loop does, to the bit, on one and two threads.
+    @Test(arguments: [[3, 0, 4], [1, 5, 1], [7, 9, 3], [320, 576, 20]])
+    func middleSumsMatchAPlainLoopExactly(shape: [Int]) {
+        let (outer, middle, inner) = (shape[0], shape[1], shape[2])
+        let x = Self.random(outer * middle * inner, seed: 15)
+        var expected = [Float](repeating: 0, count: outer * inner)
+        for a in 0..<outer {
+            for b in 0..<middle {
+                for c in 0..<inner { expected[a * inner + c] += x[(a * middle + b) * inner + c] }
+            }
+        }
+        let (one, two) = Self.onOneAndTwoThreads { () -> [Float] in
+            [Float](unsafeUninitializedCapacity: outer * inner) { p, n in
+                Strided.reduceSum(x, from: shape, to: [outer, 1, inner], into: p.baseAddress!); n = outer * inner
+            }
+        }
+        #expect(one == expected && two == expected)
+    }
+
     /// Elementwise arithmetic in blocks: every element exactly as a plain loop computes it, on
     /// one and two threads, below, at and above the size where the work is shared out.
     @Test(arguments: [1, 65_535, 65_536, 100_003, 262_144])
