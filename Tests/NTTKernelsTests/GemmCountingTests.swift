@@ -27,10 +27,19 @@ struct GemmCountingTests {
         return smallest
     }
 
-    @Test(arguments: [(10, 10, 10), (4096, 50, 500), (64, 300, 784), (320, 320, 25_000), (300, 7, 2000)])
+    @Test(arguments: [(10, 10, 10), (4096, 50, 500), (64, 300, 784), (128, 128, 20_000), (300, 7, 2000)])
     func everyCutCountsTheWholeProduct(m: Int, n: Int, k: Int) {
         #expect(GemmCountingTests.counted(m: m, n: n, k: k) == m * n * k, "cut \(Gemm.Partition(m: m, n: n, k: k))")
         #expect(GemmCountingTests.counted(m: m, n: n, k: k, transposeA: true) == m * n * k)
+    }
+
+    /// The shapes above take every kind of cut.
+    @Test func theShapesCoverEveryCut() {
+        #expect(Gemm.Partition(m: 10, n: 10, k: 10) == .whole)
+        #expect(Gemm.Partition(m: 4096, n: 50, k: 500) == .rows(parts: 8, size: 512))
+        #expect(Gemm.Partition(m: 64, n: 300, k: 784) == .columns(parts: 7, size: 48))
+        #expect(Gemm.Partition(m: 128, n: 128, k: 20_000) == .contracted(parts: 10, size: 2000))
+        #expect(Gemm.Partition(m: 300, n: 7, k: 2000) == .contracted(parts: 2, size: 1000))
     }
 
     @Test func stridedAndEmptyProducts() {
