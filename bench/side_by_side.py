@@ -28,9 +28,13 @@ def run_json(command):
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"side_by_side.py: {' '.join(command)} failed:\n{done.stderr.strip()}")
-    benchmarks = json.loads(done.stdout)["benchmarks"]
+    try:
+        benchmarks = json.loads(done.stdout)["benchmarks"]
+        medians = {b["name"]: b["median_ms"] for b in benchmarks}
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        sys.exit(f"side_by_side.py: {' '.join(command)} did not print a benchmark report ({error!r})")
     GEMM_GFLOP.update({b["name"]: b["gemm_gflop"] for b in benchmarks if "gemm_gflop" in b})
-    return {b["name"]: b["median_ms"] for b in benchmarks}
+    return medians
 
 
 def main(argv=None):
