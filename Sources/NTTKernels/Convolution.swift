@@ -14,7 +14,8 @@
 ///
 /// With a sparse pattern M (a sparse student's filter, `SparsePattern` over [kh·kw·cin, cout]) the
 /// filter is w ⊙ M and each chunk's product skips the pruned entries (`SparseProduct`): the same
-/// values up to the order of the additions, and the filter gradient is zero outside M.
+/// values up to the order of the additions, and the filter gradient is zero outside M. At stride 1
+/// the forward pass and the input gradient take `SparseConvolution` instead (the same bits).
 package enum Convolution {
     /// Patch-matrix floats per chunk: 64k floats (256 KB) fit, with OpenBLAS's packed blocks,
     /// in a 1–2 MB level-2 cache.
@@ -47,6 +48,10 @@ package enum Convolution {
     package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, _ g: WindowGeometry, outChannels cout: Int,
                                pattern: SparsePattern? = nil, into y: UnsafeMutablePointer<Float>) {
+        if let pattern, SparseConvolution.applies(to: g) {
+            SparseConvolution.forward(x, w, bias: bias, g, outChannels: cout, pattern: pattern, into: y)
+            return
+        }
         forEachChunk(g) { images, firstRow, rows, patches in
             Im2col.patches(x, g, images: images, into: patches)
             let out = y + firstRow * cout
@@ -65,6 +70,10 @@ package enum Convolution {
     package static func inputGradient(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                                      _ g: WindowGeometry, outChannels cout: Int, pattern: SparsePattern? = nil,
                                      into dx: UnsafeMutablePointer<Float>) {
+        if let pattern, SparseConvolution.applies(to: g) {
+            SparseConvolution.inputGradient(dy, w, g, outChannels: cout, pattern: pattern, into: dx)
+            return
+        }
         forEachChunk(g) { images, firstRow, rows, patchGradient in
             if let pattern {
                 SparseProduct.multiplyTransposed(dy + firstRow * cout, rows: rows, w, pattern: pattern,

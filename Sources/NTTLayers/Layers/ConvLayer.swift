@@ -52,10 +52,16 @@ package struct ConvLayer: LayerRule {
 
     package func tracedApply(_ x: Tensor, parameters: LayerParameters?) -> (output: Tensor, trace: any LayerTrace) {
         let (g, w) = geometry(x, parameters!.weight)
-        let patches = x.patches(g), mask = parameters!.sparseMask
-        let z = mask.map { Tensor.maskedAffine(patches, w, parameters!.bias, mask: $0) }
-            ?? Tensor.affine(patches, w, parameters!.bias)
-        let y = z.reshaped([g.batch, g.outHeight, g.outWidth, w.shape[1]])
+        let patches = x.patches(g), mask = parameters!.sparseMask, bias = parameters!.bias
+        let y: Tensor
+        if let mask, SparseConvolution.applies(to: g) {
+            // The values of P·(w ⊙ m) + b bit for bit, from the image's planes instead of P (which
+            // the NTK term needs all the same): no copy of P into lanes, no strided stores.
+            y = Tensor.convolution(x, w, bias, g, mask: mask)
+        } else {
+            let z = mask.map { Tensor.maskedAffine(patches, w, bias, mask: $0) } ?? Tensor.affine(patches, w, bias)
+            y = z.reshaped([g.batch, g.outHeight, g.outWidth, w.shape[1]])
+        }
         return (y, Trace(patches: patches, weight: w, geometry: g, sparseMask: mask))
     }
 
