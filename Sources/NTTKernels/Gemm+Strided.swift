@@ -1,5 +1,3 @@
-import CBLAS
-
 extension Gemm {
     /// C ← op(A)·op(B) + beta·C on the calling thread, for sub-matrices: row-major operands
     /// with leading dimensions lda, ldb, ldc (a block of columns of a wider matrix).
@@ -10,8 +8,7 @@ extension Gemm {
                      "Gemm.single: leading dimensions too small for a \(m)×\(n)×\(k) product")
         if m == 0 || n == 0 { return }
         _ = singleThreadedBLAS
-        count(m: m, n: n, k: k)
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        call(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+             a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
     }
 }

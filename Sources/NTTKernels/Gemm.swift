@@ -27,10 +27,8 @@ package enum Gemm {
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                      m: Int, n: Int, k: Int, beta: Float) {
-            count(m: m, n: n, k: k)
-            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                        transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+            call(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                 a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: n)
         }
         switch Partition(m: m, n: n, k: k) {
         case .whole:
@@ -44,11 +42,8 @@ package enum Gemm {
             // C's leading dimension stays n: each part writes a block of columns.
             Parallel.forEach(parts: parts) { p in
                 let j0 = p * size, columns = min(size, n - j0)
-                count(m: m, n: columns, k: k)
-                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                            transposeB ? CblasTrans : CblasNoTrans,
-                            Int32(m), Int32(columns), Int32(k), alpha, a, Int32(lda),
-                            transposeB ? b + j0 * k : b + j0, Int32(ldb), beta, c + j0, Int32(n))
+                call(transposeA: transposeA, transposeB: transposeB, m: m, n: columns, k: k, alpha: alpha,
+                     a, lda: lda, transposeB ? b + j0 * k : b + j0, ldb: ldb, beta: beta, c + j0, ldc: n)
             }
         case .contracted(let parts, let size):
             // Part 0 goes straight into C (with beta), the others into scratch; then C += Σ scratch
@@ -84,10 +79,8 @@ package enum Gemm {
             return
         }
         _ = singleThreadedBLAS
-        count(m: m, n: n, k: k)
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                    beta, c, Int32(n))
+        call(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+             a, lda: transposeA ? m : k, b, ldb: transposeB ? k : n, beta: beta, c, ldc: n)
     }
 
     /// The most parts a product is cut into: the most threads one product can use.
