@@ -21,8 +21,13 @@ package enum SampleJacobianGram {
     }
 
     /// Jacobian columns per chunk (the Gram's contracted length per product): long enough for
-    /// an efficient product, small enough that a chunk of 2×320 rows (21 MB) is cheap to hold.
-    package static let defaultChunkColumns = 8192
+    /// an efficient product, small enough that a chunk of 2×320 rows (63 MB; four such buffers in
+    /// the pullback) is cheap to hold. Each Jacobian GEMM packs its patch block and its cotangent
+    /// anew (one per sample and output), about 1/c + 1/width floats per multiply-add, so wider
+    /// chunks pack less: on Conv-4 (c = 64–128) `ntk/conv4` took 1.04–1.06× less time with 16,384
+    /// columns than with 8,192 (one thread), 1.07× with 32,768, which raised the Conv-4 step's peak
+    /// memory from 1375 to 1456 MB (1416 MB with this).
+    package static let defaultChunkColumns = 24576
 
     /// The sizes shared by both sides: k outputs per sample, S pixels, K patch entries, c channels.
     package struct Sizes {
