@@ -15,7 +15,8 @@
 /// With a sparse pattern M (a sparse student's filter, `SparsePattern` over [kh·kw·cin, cout]) the
 /// filter is w ⊙ M and each chunk's product skips the pruned entries (`SparseProduct`): the same
 /// values up to the order of the additions, and the filter gradient is zero outside M. At stride 1
-/// the forward pass and the input gradient take `SparseConvolution` instead (the same bits).
+/// the forward pass and the input gradient take `SparseConvolution` instead (the same bits), and
+/// so does the filter gradient (the same values up to rounding).
 package enum Convolution {
     /// Patch-matrix floats per chunk: 64k floats (256 KB) fit, with OpenBLAS's packed blocks,
     /// in a 1–2 MB level-2 cache.
@@ -94,6 +95,10 @@ package enum Convolution {
     package static func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                       _ g: WindowGeometry, outChannels cout: Int, pattern: SparsePattern? = nil,
                                       into dw: UnsafeMutablePointer<Float>) {
+        if let pattern, SparseConvolution.applies(to: g) {
+            SparseConvolution.filterGradient(x, dy, g, outChannels: cout, pattern: pattern, into: dw)
+            return
+        }
         let (images, count) = chunks(g)
         let rowsPerImage = g.outHeight * g.outWidth, k = g.patchSize, size = k * cout
         guard count > 0 else { dw.update(repeating: 0, count: size); return }

@@ -116,6 +116,82 @@ package enum SparseConvolution {
         }
     }
 
+    /// dw = (Pᵀ · dy) ⊙ M, P the patch matrix of x: x NHWC [N, H, W, cin], dy [N·oh·ow, cout], dw
+    /// [kh·kw·cin, cout] (overwritten; zero at pruned entries).
+    ///
+    /// A kept entry (u, v, ci, co) gets Σ_images Σ_t x_ci[t + u·Wp + v] · g_co[t], one dot product
+    /// of two contiguous runs per image (g is zero on the frame's extra columns and past `run`). The
+    /// images are split into at most 8 groups of consecutive images by the batch size alone; each
+    /// group sums its images in order, and the groups are added in order, so the result does not
+    /// depend on the thread count. The order differs from the patch-matrix form's (its chunks'
+    /// dot products run over patch rows), so the values agree up to rounding.
+    package static func filterGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ g: WindowGeometry,
+                                       outChannels cout: Int, pattern: SparsePattern,
+                                       into dw: UnsafeMutablePointer<Float>) {
+        precondition(applies(to: g) && pattern.rows == g.patchSize && pattern.columns == cout)
+        dw.update(repeating: 0, count: g.patchSize * cout)
+        let count = pattern.rowColumns.count
+        if count == 0 || g.batch == 0 { return }
+        let frame = ConvolutionFrame(g)
+        // Each kept entry's input run (channel plane and window shift) and cotangent plane, in row order.
+        let inputs = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        let outputs = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        defer { inputs.deallocate(); outputs.deallocate() }
+        for p in 0..<pattern.rows {
+            for e in Int(pattern.rowStarts[p])..<Int(pattern.rowStarts[p + 1]) {
+                inputs[e] = frame.offset(ofPatchColumn: p, g)
+                outputs[e] = Int(pattern.rowColumns[e]) * frame.lanes
+            }
+        }
+        let groups = min(8, g.batch), perGroup = (g.batch + groups - 1) / groups
+        let groupCount = (g.batch + perGroup - 1) / perGroup
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: groupCount * count)
+        defer { partials.deallocate() }
+        let imageSize = g.height * g.width * g.channels, outputSize = g.outHeight * g.outWidth * cout
+        Parallel.forEach(parts: groupCount) { group in
+            let planes = UnsafeMutablePointer<Float>.allocate(capacity: g.channels * frame.plane)
+            let cotangents = UnsafeMutablePointer<Float>.allocate(capacity: cout * frame.lanes)
+            defer { planes.deallocate(); cotangents.deallocate() }
+            let sums = partials + group * count
+            sums.update(repeating: 0, count: count)
+            for image in (group * perGroup)..<min(g.batch, (group + 1) * perGroup) {
+                frame.load(x + image * imageSize, g, into: planes)
+                frame.loadOutputs(dy + image * outputSize, g, channels: cout, into: cotangents)
+                for e in 0..<count {
+                    sums[e] += dot(planes + inputs[e], cotangents + outputs[e], lanes: frame.lanes)
+                }
+            }
+        }
+        for p in 0..<pattern.rows {
+            for e in Int(pattern.rowStarts[p])..<Int(pattern.rowStarts[p + 1]) {
+                var total = partials[e]
+                for group in 1..<groupCount { total += partials[group * count + e] }
+                dw[p * cout + Int(pattern.rowColumns[e])] = total
+            }
+        }
+    }
+
+    /// Σ a[t]·b[t] over `lanes` (a multiple of 8) in a fixed order: 16 lanes at a time in two
+    /// accumulators, the last 8 in the first.
+    @inline(__always)
+    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, lanes: Int) -> Float {
+        typealias V = SIMD8<Float>
+        var (s0, s1) = (V.zero, V.zero)
+        let (x, y) = (UnsafeRawPointer(a), UnsafeRawPointer(b))
+        var at = 0
+        let end = lanes &* 4
+        while at &+ 64 <= end {
+            s0 += x.loadUnaligned(fromByteOffset: at, as: V.self) * y.loadUnaligned(fromByteOffset: at, as: V.self)
+            s1 += x.loadUnaligned(fromByteOffset: at &+ 32, as: V.self)
+                * y.loadUnaligned(fromByteOffset: at &+ 32, as: V.self)
+            at &+= 64
+        }
+        if at < end {
+            s0 += x.loadUnaligned(fromByteOffset: at, as: V.self) * y.loadUnaligned(fromByteOffset: at, as: V.self)
+        }
+        return (s0 + s1).sum()
+    }
+
     /// out[t] (+)= start + Σ_{e ∈ entries} weights[e] · base[sources[e] + t] for t in 0..<lanes
     /// (a multiple of 8), the terms added in order; with `adding`, the sum is added to out[t].
     @inline(__always)

@@ -2,9 +2,10 @@ import Testing
 @testable import NTTKernels
 
 /// The plane form of a sparse stride-1 convolution against the patch-matrix form it replaces
-/// (im2col, `SparseProduct`, col2im), bit for bit: valid and same padding, windows wider than
-/// tall and the reverse, output runs that fill 32 lanes, 8 lanes and neither, empty patterns and
-/// full ones, with and without a bias, on one and two threads.
+/// (im2col, `SparseProduct`, col2im), bit for bit for the forward pass and the input gradient,
+/// up to rounding for the filter gradient: valid and same padding, windows wider than tall and
+/// the reverse, output runs that fill 32 lanes, 8 lanes and neither, empty patterns and full
+/// ones, with and without a bias, on one, two and three threads.
 struct SparseConvolutionTests {
     struct Case: CustomStringConvertible {
         var batch: Int, height: Int, width: Int, channels: Int, window: (Int, Int), same: Bool
@@ -127,6 +128,37 @@ struct SparseConvolutionTests {
         }
         SparseProductTests.close(got.y, y, "forward")
         SparseProductTests.close(got.dx, dx, "input gradient")
+    }
+
+    /// The filter gradient against the patch-matrix form's dense product (Pᵀ·dy) ⊙ M: its sums run
+    /// in another order, so up to rounding; zero at pruned entries; the same bits on 1, 2 and 3
+    /// threads (11 images in 6 groups of 2).
+    @Test(arguments: 0..<7)
+    func filterGradientIsTheMaskedPatchProduct(caseIndex: Int) {
+        var c = Self.cases[caseIndex]
+        c.batch = 11
+        let g = c.geometry, cout = c.outChannels
+        let (pattern, x, _, _, dy) = Self.operands(c, seed: UInt64(200 + caseIndex))
+        let m = SparseProductTests.mask(rows: g.patchSize, columns: cout, keep: c.keep, seed: UInt64(200 + caseIndex))
+        var p = [Float](repeating: .nan, count: g.patchCount * g.patchSize)
+        Im2col.patches(x, g, into: &p)
+        let want = (0..<(g.patchSize * cout)).map { idx -> Float in
+            let (column, co) = (idx / cout, idx % cout)
+            return m[idx] * (0..<g.patchCount).reduce(0) { $0 + p[$1 * g.patchSize + column] * dy[$1 * cout + co] }
+        }
+        func run(_ budget: Int) -> [Float] {
+            var dw = [Float](repeating: .nan, count: g.patchSize * cout)
+            Parallel.$threadBudget.withValue(budget) {
+                SparseConvolution.filterGradient(x, dy, g, outChannels: cout, pattern: pattern, into: &dw)
+            }
+            return dw
+        }
+        let one = run(1)
+        SparseProductTests.close(one, want, "filter gradient: \(c)")
+        #expect(zip(one, m).allSatisfy { $1 != 0 || $0.bitPattern == 0 }, "zero at pruned entries: \(c)")
+        for budget in [2, 3] {
+            #expect(Self.differing(run(budget), one) == 0, "filter gradient on \(budget) threads: \(c)")
+        }
     }
 
     @Test func otherGeometriesKeepThePatchMatrix() {
