@@ -38,17 +38,10 @@ package enum SparseConvolution {
         let frame = ConvolutionFrame(g)
         // Filter column co's kept entries in increasing row order: their weights, and each one's
         // offset into the channel-major frame (channel plane, then window shift).
-        let count = pattern.columnRows.count
-        let kept = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: max(1, count))
+        let count = pattern.count
+        let kept = listed(pattern, byColumn: true) { p, co in w[p * cout + co] }
+        let offsets = listed(pattern, byColumn: true) { p, _ in frame.offset(ofPatchColumn: p, g) }
         defer { kept.deallocate(); offsets.deallocate() }
-        for co in 0..<cout {
-            for e in Int(pattern.columnStarts[co])..<Int(pattern.columnStarts[co + 1]) {
-                let p = Int(pattern.columnRows[e])
-                kept[e] = w[p * cout + co]
-                offsets[e] = frame.offset(ofPatchColumn: p, g)
-            }
-        }
         pattern.columnStarts.withUnsafeBufferPointer { starts in
             Parallel.forEachRange(of: g.batch, work: max(1, count) * frame.run) { images in
                 let planes = UnsafeMutablePointer<Float>.allocate(capacity: g.channels * frame.plane)
@@ -76,17 +69,10 @@ package enum SparseConvolution {
         let frame = ConvolutionFrame(g)
         // Filter row p's kept entries in increasing column order: their weights, and each one's
         // cotangent plane.
-        let count = pattern.rowColumns.count
-        let kept = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-        let sources = UnsafeMutablePointer<Int>.allocate(capacity: max(1, count))
+        let count = pattern.count
+        let kept = listed(pattern, byColumn: false) { p, co in w[p * cout + co] }
+        let sources = listed(pattern, byColumn: false) { _, co in co * frame.lanes }
         defer { kept.deallocate(); sources.deallocate() }
-        for p in 0..<pattern.rows {
-            for e in Int(pattern.rowStarts[p])..<Int(pattern.rowStarts[p + 1]) {
-                let co = Int(pattern.rowColumns[e])
-                kept[e] = w[p * cout + co]
-                sources[e] = co * frame.lanes
-            }
-        }
         let (kh, kw, cin) = (g.windowHeight, g.windowWidth, g.channels)
         let imageSize = g.height * g.width * cin, outputSize = g.outHeight * g.outWidth * cout
         pattern.rowStarts.withUnsafeBufferPointer { starts in
@@ -130,19 +116,13 @@ package enum SparseConvolution {
                                        into dw: UnsafeMutablePointer<Float>) {
         precondition(applies(to: g) && pattern.rows == g.patchSize && pattern.columns == cout)
         dw.update(repeating: 0, count: g.patchSize * cout)
-        let count = pattern.rowColumns.count
+        let count = pattern.count
         if count == 0 || g.batch == 0 { return }
         let frame = ConvolutionFrame(g)
         // Each kept entry's input run (channel plane and window shift) and cotangent plane, in row order.
-        let inputs = UnsafeMutablePointer<Int>.allocate(capacity: count)
-        let outputs = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        let inputs = listed(pattern, byColumn: false) { p, _ in frame.offset(ofPatchColumn: p, g) }
+        let outputs = listed(pattern, byColumn: false) { _, co in co * frame.lanes }
         defer { inputs.deallocate(); outputs.deallocate() }
-        for p in 0..<pattern.rows {
-            for e in Int(pattern.rowStarts[p])..<Int(pattern.rowStarts[p + 1]) {
-                inputs[e] = frame.offset(ofPatchColumn: p, g)
-                outputs[e] = Int(pattern.rowColumns[e]) * frame.lanes
-            }
-        }
         let groups = min(8, g.batch), perGroup = (g.batch + groups - 1) / groups
         let groupCount = (g.batch + perGroup - 1) / perGroup
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: groupCount * count)
@@ -169,6 +149,22 @@ package enum SparseConvolution {
                 dw[p * cout + Int(pattern.rowColumns[e])] = total
             }
         }
+    }
+
+    /// `value(p, co)` of every kept entry of the pattern, in the order of its column lists
+    /// (`byColumn`) or of its row lists. The caller deallocates the buffer.
+    private static func listed<T>(_ pattern: SparsePattern, byColumn: Bool,
+                                  _ value: (_ p: Int, _ co: Int) -> T) -> UnsafeMutablePointer<T> {
+        let values = UnsafeMutablePointer<T>.allocate(capacity: max(1, pattern.count))
+        let (starts, indices) = byColumn ? (pattern.columnStarts, pattern.columnRows)
+                                         : (pattern.rowStarts, pattern.rowColumns)
+        for list in 0..<(byColumn ? pattern.columns : pattern.rows) {
+            for e in Int(starts[list])..<Int(starts[list + 1]) {
+                let (p, co) = byColumn ? (Int(indices[e]), list) : (list, Int(indices[e]))
+                (values + e).initialize(to: value(p, co))
+            }
+        }
+        return values
     }
 
     /// Σ a[t]·b[t] over `lanes` (a multiple of 8) in a fixed order: 16 lanes at a time in two
