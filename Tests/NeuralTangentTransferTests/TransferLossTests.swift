@@ -91,19 +91,21 @@ struct TransferLossTests {
         #expect(checked >= 3 * (checked + skipped) / 4, "too many kinks: \(skipped) of \(checked + skipped) skipped")
     }
 
-    /// Models whose layers all multiply sparsely at low density: an MLP and a CNN (conv layers with
-    /// stride and padding, both poolings).
+    /// Models whose layers all multiply sparsely at low density: an MLP and two CNNs (conv layers
+    /// with stride and padding, both poolings; stride-1 convs with same and valid padding on a
+    /// non-square image, which take the plane form).
     static let sparseSpecs: [(String, [Int])] = [
         ("dense(40),relu,dense(30),relu,dense(3)", [50]),
         ("conv(12,3),relu,maxpool(2),conv(16,3,stride=2,padding=same),relu,avgpool(2,stride=1),flatten,dense(3)",
          [11, 11, 3]),
+        ("conv(10,3,padding=same),relu,maxpool(2),conv(12,2),relu,flatten,dense(3)", [10, 9, 2]),
     ]
 
     /// At low density the student's dense and conv layers multiply sparsely; the loss and its
     /// gradient equal those of the dense products, which the same step takes when the masks are
     /// tracked. Straight-through, the gradient is ∂L/∂(w ⊙ m) also at pruned entries, which the
     /// sparse products (zero there) must not cut off.
-    @Test(arguments: [0, 1], [false, true])
+    @Test(arguments: sparseSpecs.indices, [false, true])
     func sparseStudentMatchesDenseProducts(specIndex: Int, straightThrough: Bool) throws {
         let (text, inputShape) = Self.sparseSpecs[specIndex]
         let model = try Model(spec: ModelSpec(parsing: text), inputShape: inputShape)
