@@ -21,7 +21,8 @@
 /// terms in the same order (increasing filter row for the forward; increasing co within a
 /// patch column, then the window offsets in decreasing order as col2im visits them, for the
 /// push). Images are independent and shared out between threads, so results do not depend on the
-/// thread count.
+/// thread count. (For finite values: the extra columns' zeros times an infinite weight or input
+/// are NaN, where the patch-matrix form never multiplies them.)
 package enum SparseConvolution {
     /// Whether `g` takes the plane form: stride 1 and a nonempty output (other geometries use the
     /// patch matrix).
