@@ -29,35 +29,21 @@ struct ConvolutionFrame {
 
     /// One NHWC image [H, W, cin] into its frame's planes [cin][plane], zeros around the image.
     func load(_ x: UnsafePointer<Float>, _ g: WindowGeometry, into planes: UnsafeMutablePointer<Float>) {
-        let cin = g.channels
         if height == g.height && width == g.width {
             let filled = height * width
-            for ci in 0..<cin { (planes + ci * plane + filled).update(repeating: 0, count: plane - filled) }
+            for ci in 0..<g.channels { (planes + ci * plane + filled).update(repeating: 0, count: plane - filled) }
         } else {
-            planes.update(repeating: 0, count: cin * plane)
+            planes.update(repeating: 0, count: g.channels * plane)
         }
-        var source = x
-        for iy in 0..<g.height {
-            let row = planes + (iy + g.padTop) * width + g.padLeft
-            for ix in 0..<g.width {
-                for ci in 0..<cin { row[ci &* plane &+ ix] = source[ci] }
-                source += cin
-            }
-        }
+        scatter(x, rows: g.height, columns: g.width, channels: g.channels, planeSize: plane,
+                origin: g.padTop * width + g.padLeft, into: planes)
     }
 
     /// The frame's planes [cin][plane] back to an NHWC image [H, W, cin] (overwritten); the
     /// padding is dropped.
     func unload(_ planes: UnsafePointer<Float>, _ g: WindowGeometry, into x: UnsafeMutablePointer<Float>) {
-        let cin = g.channels
-        var target = x
-        for iy in 0..<g.height {
-            let row = planes + (iy + g.padTop) * width + g.padLeft
-            for ix in 0..<g.width {
-                for ci in 0..<cin { target[ci] = row[ci &* plane &+ ix] }
-                target += cin
-            }
-        }
+        gather(planes, rows: g.height, columns: g.width, channels: g.channels, planeSize: plane,
+               origin: g.padTop * width + g.padLeft, into: x)
     }
 
     /// One image's outputs [oh·ow, c] into output planes [c][lanes], zero at the frame's extra
@@ -65,24 +51,36 @@ struct ConvolutionFrame {
     func loadOutputs(_ y: UnsafePointer<Float>, _ g: WindowGeometry, channels c: Int,
                      into planes: UnsafeMutablePointer<Float>) {
         planes.update(repeating: 0, count: c * lanes)
-        var source = y
-        for oy in 0..<g.outHeight {
-            let row = planes + oy * width
-            for ox in 0..<g.outWidth {
-                for ch in 0..<c { row[ch &* lanes &+ ox] = source[ch] }
-                source += c
-            }
-        }
+        scatter(y, rows: g.outHeight, columns: g.outWidth, channels: c, planeSize: lanes, origin: 0, into: planes)
     }
 
     /// Output planes [c][lanes] to one image's outputs [oh·ow, c] (overwritten).
     func store(_ planes: UnsafePointer<Float>, _ g: WindowGeometry, channels c: Int,
                into y: UnsafeMutablePointer<Float>) {
-        var target = y
-        for oy in 0..<g.outHeight {
-            let row = planes + oy * width
-            for ox in 0..<g.outWidth {
-                for ch in 0..<c { target[ch] = row[ch &* lanes &+ ox] }
+        gather(planes, rows: g.outHeight, columns: g.outWidth, channels: c, planeSize: lanes, origin: 0, into: y)
+    }
+
+    /// Pixel (r, q, ch) of an NHWC image [rows, columns, c] to planes[ch·planeSize + origin + r·Wp + q].
+    private func scatter(_ image: UnsafePointer<Float>, rows: Int, columns: Int, channels c: Int, planeSize: Int,
+                         origin: Int, into planes: UnsafeMutablePointer<Float>) {
+        var source = image
+        for r in 0..<rows {
+            let row = planes + origin + r * width
+            for q in 0..<columns {
+                for ch in 0..<c { row[ch &* planeSize &+ q] = source[ch] }
+                source += c
+            }
+        }
+    }
+
+    /// The inverse of `scatter`: planes[ch·planeSize + origin + r·Wp + q] to pixel (r, q, ch).
+    private func gather(_ planes: UnsafePointer<Float>, rows: Int, columns: Int, channels c: Int, planeSize: Int,
+                        origin: Int, into image: UnsafeMutablePointer<Float>) {
+        var target = image
+        for r in 0..<rows {
+            let row = planes + origin + r * width
+            for q in 0..<columns {
+                for ch in 0..<c { target[ch] = row[ch &* planeSize &+ q] }
                 target += c
             }
         }

@@ -2,7 +2,8 @@ import CBLAS
 
 extension Gemm {
     /// One OpenBLAS call, C ← alpha·op(A)·op(B) + beta·C, row-major with leading dimensions; every
-    /// product goes through here (counted in `multiplyAdds`).
+    /// product goes through here (OpenBLAS set to one thread first, the call counted in
+    /// `multiplyAdds`).
     ///
     /// With beta = 0, C is zeroed here and the call made with beta = 1: OpenBLAS zeroes C first
     /// too, but in a scalar loop (`sgemm_beta`, 4–6% of the CNN workloads, e.g. the per-sample
@@ -12,6 +13,7 @@ extension Gemm {
     static func call(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = singleThreadedBLAS
         count(m: m, n: n, k: k)
         var beta = beta
         if beta == 0 {

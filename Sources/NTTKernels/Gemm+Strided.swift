@@ -7,7 +7,6 @@ extension Gemm {
         precondition(k > 0 && lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
                      "Gemm.single: leading dimensions too small for a \(m)×\(n)×\(k) product")
         if m == 0 || n == 0 { return }
-        _ = singleThreadedBLAS
         call(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
              a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
     }

@@ -23,7 +23,6 @@ package enum Gemm {
         if k == 0 {
             return single(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: 0, beta: beta)
         }
-        _ = singleThreadedBLAS
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                      m: Int, n: Int, k: Int, beta: Float) {
@@ -78,7 +77,6 @@ package enum Gemm {
             }
             return
         }
-        _ = singleThreadedBLAS
         call(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
              a, lda: transposeA ? m : k, b, ldb: transposeB ? k : n, beta: beta, c, ldc: n)
     }
