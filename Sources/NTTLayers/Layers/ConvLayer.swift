@@ -53,15 +53,11 @@ package struct ConvLayer: LayerRule {
     package func tracedApply(_ x: Tensor, parameters: LayerParameters?) -> (output: Tensor, trace: any LayerTrace) {
         let (g, w) = geometry(x, parameters!.weight)
         let patches = x.patches(g), mask = parameters!.sparseMask, bias = parameters!.bias
-        let y: Tensor
-        if let mask, SparseConvolution.applies(to: g) {
-            // The values of P·(w ⊙ m) + b bit for bit, from the image's planes instead of P (which
-            // the NTK term needs all the same): no copy of P into lanes, no strided stores.
-            y = Tensor.convolution(x, w, bias, g, mask: mask)
-        } else {
-            let z = mask.map { Tensor.maskedAffine(patches, w, bias, mask: $0) } ?? Tensor.affine(patches, w, bias)
-            y = z.reshaped([g.batch, g.outHeight, g.outWidth, w.shape[1]])
-        }
+        // A sparse filter's product comes from the convolution op (image planes at stride 1,
+        // chunked patches otherwise: the values of P·(w ⊙ m) + b bit for bit, without copying P
+        // into lanes); P itself is kept for the NTK term's Jacobians.
+        let y = mask.map { Tensor.convolution(x, w, bias, g, mask: $0) }
+            ?? Tensor.affine(patches, w, bias).reshaped([g.batch, g.outHeight, g.outWidth, w.shape[1]])
         return (y, Trace(patches: patches, weight: w, geometry: g, sparseMask: mask))
     }
 
