@@ -24,7 +24,7 @@ struct TransferLossTests {
                                              masks: IndexedMasks(model: model, masks: masks))
         let x = EmpiricalNTKTests.randomInputs(model, count: 2, seed: 8)
         let deltas = EmpiricalNTK.cotangents(model.tracedApply(student, to: x).1, samples: 2, outputs: 3)
-        #expect(deltas.prefix(2).allSatisfy { Tensor.groupedGramSupports($0, $0, groups: 3) != nil })
+        #expect(deltas.prefix(2).allSatisfy { Tensor.groupedGramSupports($0.delta, $0.delta, groups: 3) != nil })
         Self.checkGradient(model, masks: masks, density: 0.05, keptWeightsOnly: true)
     }
 

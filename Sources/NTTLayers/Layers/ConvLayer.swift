@@ -9,6 +9,10 @@ import NTTKernels
 ///     cost (n₁+n₂)·S·K·k·cout + n₁k·n₂k·K·cout;
 ///   • patch/cotangent Grams Θ = Σ_{s,t} (P₁P₂ᵀ + 1)[(i,s),(j,t)] · (Δ₁Δ₂ᵀ)[(i,a,s),(j,b,t)];
 ///     cost n₁S·n₂S·K + n₁kS·n₂kS·cout.
+/// When a max-pool follows the layer, Δ is the pool's adjoint of its output cotangents D (one
+/// pixel per window and channel), and the Jacobians sum over the pool's W output pixels:
+/// J_{ia}[p, q] = Σ_w Pᵢ[s(i,w,q), p] D_{ia}[w, q] (`pooledSampleJacobianGram`), S/W times fewer
+/// multiply-adds in the Jacobians and their pullbacks.
 ///
 /// With a sparse mask m (`LayerParameters.sparseMask`, over the filter as [K, cout]) the filter is
 /// w ⊙ m and the products with it (the passes, the cotangent push and their pullbacks) skip the
@@ -89,12 +93,21 @@ package struct ConvLayer: LayerRule {
         /// [n₁, k, n₂, k]. With a mask (surviving weights only) the per-sample Jacobians are masked:
         /// (J₁ ⊙ m) J₂ᵀ.
         package func kernelTerm(_ other: Trace, _ d1: Tensor, _ d2: Tensor, outputs k: Int, mask: Tensor?,
-                                contraction: ConvContraction) -> Tensor {
+                                contraction: ConvContraction, pooled: (PoolCotangents, PoolCotangents)?) -> Tensor {
             let p1 = patches, p2 = other.patches
             let n1 = geometry.batch, n2 = other.geometry.batch
             let s = geometry.outHeight * geometry.outWidth, kk = geometry.patchSize, cout = weight.shape[1]
+            // A max-pool right after the layer: the Jacobians sum over its W output pixels only
+            // (unless the kernel is restricted to surviving weights, which masks whole Jacobians).
+            let outputShape = [geometry.outHeight, geometry.outWidth, cout]
+            let pooled = mask == nil ? pooled.flatMap { p in
+                Array(p.0.inputShape.dropFirst()) == outputShape && Array(p.1.inputShape.dropFirst()) == outputShape
+                    && p.0.inputShape[0] == n1 && p.1.inputShape[0] == n2 && p.0.pooledPixels == p.1.pooledPixels
+                    ? p : nil
+            } : nil
+            let jacobianPixels = pooled?.0.pooledPixels ?? s
             // Multiply-adds of each exact form (see the type's documentation).
-            let jacobianCost = (n1 + n2) * s * kk * k * cout + n1 * k * n2 * k * (kk + 1) * cout
+            let jacobianCost = (n1 + n2) * jacobianPixels * kk * k * cout + n1 * k * n2 * k * (kk + 1) * cout
             let patchCost = n1 * s * n2 * s * kk + n1 * k * s * n2 * k * s * cout
             let useJacobians: Bool
             switch contraction {
@@ -115,6 +128,23 @@ package struct ConvLayer: LayerRule {
                 }
                 let shape = SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout)
                 return Tensor.sampleJacobians(patches: p, cotangents: d, shape)
+            }
+            if let pooled, useJacobians {
+                // Σ over the pool's pixels: W of S per Jacobian (`pooledSampleJacobianGram`), chunk
+                // by chunk as below, whatever the Jacobians' size (rebuilding a chunk in the
+                // pullback costs a quarter of a dense pass for 2×2 windows); the bias part sums D.
+                let w = pooled.0.pooledPixels
+                func shape(_ n: Int) -> SampleJacobianShape {
+                    SampleJacobianShape(samples: n, outputs: k, pixels: s, patchSize: kk, channels: cout)
+                }
+                let weightPart = Tensor.pooledSampleJacobianGram(
+                    PooledJacobianSide(patches: p1, pooledCotangents: pooled.0.values, argmax: pooled.0.argmax),
+                    shape(n1),
+                    PooledJacobianSide(patches: p2, pooledCotangents: pooled.1.values, argmax: pooled.1.argmax),
+                    shape(n2), pooled: w)
+                let b1 = pooled.0.values.reshaped([n1 * k, w, cout]).sum(alongAxes: [1])
+                let b2 = pooled.1.values.reshaped([n2 * k, w, cout]).sum(alongAxes: [1])
+                return (weightPart + Tensor.matmul(b1, b2, transposeB: true)).reshaped([n1, k, n2, k])
             }
             if mask != nil || useJacobians {
                 let weightPart: Tensor

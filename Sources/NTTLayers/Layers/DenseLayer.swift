@@ -57,7 +57,7 @@ package struct DenseLayer: LayerRule {
         /// [n₁, k, n₂, k]. With a mask (surviving weights only) the weight part is
         /// Θ[(i,a),(j,b)] = Σ_q Δ₁[i,a,q] Δ₂[j,b,q] Σ_p m_pq H₁[i,p] H₂[j,p].
         package func kernelTerm(_ other: Trace, _ d1: Tensor, _ d2: Tensor, outputs k: Int, mask: Tensor?,
-                                contraction: ConvContraction) -> Tensor {
+                                contraction: ConvContraction, pooled: (PoolCotangents, PoolCotangents)?) -> Tensor {
             let h1 = input, h2 = other.input
             let n1 = h1.shape[0], n2 = h2.shape[0]
             let deltaGram = Tensor.groupedGram(d1, d2, groups: k).reshaped([n1, k, n2, k])

@@ -36,5 +36,11 @@ package struct MaxPoolLayer: PoolingLayer {
                                               outPerImage: indices.count / n, repeats: k)
             return delta.maxPoolAdjoint(indices, layout).reshaped([n * k] + inputShape.dropFirst())
         }
+
+        /// Δ at the pool's output with the argmax positions, for the kernel term of the layer
+        /// before the pool.
+        package func poolCotangents(_ delta: Tensor) -> PoolCotangents {
+            PoolCotangents(values: delta, argmax: indices, inputShape: inputShape)
+        }
     }
 }

@@ -12,17 +12,20 @@ package protocol ParametrisedLayerTrace: LayerTrace {
     ///   - mask: when set, the weight part sums over unpruned entries only (m = 1): the kernel
     ///     of the surviving weights (`KernelScope.surviving`).
     ///   - contraction: which exact form a conv layer uses.
+    ///   - pooled: when the layer's output goes straight into a max-pool, the cotangents at the
+    ///     pool's output for both batches (d1, d2 are their scatter through the pool).
     func kernelTerm(_ other: Self, _ d1: Tensor, _ d2: Tensor, outputs k: Int, mask: Tensor?,
-                    contraction: ConvContraction) -> Tensor
+                    contraction: ConvContraction, pooled: (PoolCotangents, PoolCotangents)?) -> Tensor
 }
 
 extension ParametrisedLayerTrace {
     /// `kernelTerm` with the x₂ trace as an existential (both traces come from the same layer).
     package func kernelTerm(pairedWith other: any LayerTrace, _ d1: Tensor, _ d2: Tensor, outputs k: Int,
-                            mask: Tensor?, contraction: ConvContraction) -> Tensor {
+                            mask: Tensor?, contraction: ConvContraction,
+                            pooled: (PoolCotangents, PoolCotangents)? = nil) -> Tensor {
         guard let other = other as? Self else {
             preconditionFailure("kernelTerm: traces of different layers (\(Self.self), \(type(of: other)))")
         }
-        return kernelTerm(other, d1, d2, outputs: k, mask: mask, contraction: contraction)
+        return kernelTerm(other, d1, d2, outputs: k, mask: mask, contraction: contraction, pooled: pooled)
     }
 }

@@ -63,7 +63,7 @@ public enum EmpiricalNTK {
         let layers = model.tracedParameters(parameters, masks: masks, effectiveWeights: effectiveWeights)
         let k = model.outputCount
         // Each batch's pass and cotangent push (side by side with two threads, for small models).
-        func traced(_ x: Tensor) -> (outputs: Tensor, traces: [any LayerTrace], deltas: [Tensor]) {
+        func traced(_ x: Tensor) -> (outputs: Tensor, traces: [any LayerTrace], deltas: [LayerCotangents]) {
             let (y, traces) = model.tracedApply(layers, to: x)
             return (y, traces, cotangents(traces, samples: x.shape[0], outputs: k))
         }
@@ -74,8 +74,10 @@ public enum EmpiricalNTK {
         for (trace1, trace2) in zip(traces1, traces2) {
             guard let trace1 = trace1 as? any ParametrisedLayerTrace else { continue }
             let mask = (scope == .surviving) ? masks?.tensors[layer] : nil
-            let term = trace1.kernelTerm(pairedWith: trace2, deltas1[layer], deltas2[layer], outputs: k,
-                                         mask: mask, contraction: convContraction)
+            let (d1, d2) = (deltas1[layer], deltas2[layer])
+            let pooled = d1.pooled.flatMap { p1 in d2.pooled.map { (p1, $0) } }
+            let term = trace1.kernelTerm(pairedWith: trace2, d1.delta, d2.delta, outputs: k,
+                                         mask: mask, contraction: convContraction, pooled: pooled)
             // term + total (the same sums as total + term): the backward pass then visits the
             // first layer's term first and each layer's cotangent push right after the term that
             // uses it, so the gradients of each layer's Δ are consumed before the next layer's
@@ -101,19 +103,28 @@ public enum EmpiricalNTK {
         return Double(samples) * Double(model.outputCount) * Double(perSample) <= Double(1 << 22)
     }
 
+    /// A parametrised layer's Δ and, when a max-pool follows it directly, the pool's cotangents.
+    struct LayerCotangents {
+        var delta: Tensor
+        var pooled: PoolCotangents?
+    }
+
     /// Δ for every parametrised layer, in order, in the layout its trace gives
-    /// (`ParametrisedLayerTrace.layerCotangents`), rows ordered (sample, output[, pixel]).
-    static func cotangents(_ traces: [any LayerTrace], samples n: Int, outputs k: Int) -> [Tensor] {
+    /// (`ParametrisedLayerTrace.layerCotangents`), rows ordered (sample, output[, pixel]); for a
+    /// layer followed by a max-pool also the cotangents at the pool's output.
+    static func cotangents(_ traces: [any LayerTrace], samples n: Int, outputs k: Int) -> [LayerCotangents] {
         // Start from the identity: row (i, a) is the one-hot cotangent e_a for sample i.
         var eye = [Float](repeating: 0, count: n * k * k)
         for i in 0..<n { for a in 0..<k { eye[(i * k + a) * k + a] = 1 } }
         var delta = Tensor(shape: [n * k, k], scalars: eye)
-        var result: [Tensor] = []
+        var result: [LayerCotangents] = []
+        var pooled: PoolCotangents? = nil
         for (position, trace) in traces.enumerated().reversed() {
             if let trace = trace as? any ParametrisedLayerTrace {
                 delta = trace.layerCotangents(delta)
-                result.append(delta)
+                result.append(LayerCotangents(delta: delta, pooled: pooled))
             }
+            pooled = (trace as? MaxPoolLayer.Trace)?.poolCotangents(delta)
             // The first layer's input cotangent is not needed.
             if position > 0 { delta = trace.pushCotangents(delta, outputs: k) }
         }
