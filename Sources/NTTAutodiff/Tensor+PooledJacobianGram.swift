@@ -83,21 +83,14 @@ extension Tensor {
                         p2.node == nil ? nil : sampleJacobianPatchGrad(cotangents: dense2, jacobians: dj2, s2),
                         d2.node == nil ? nil : pooledGrad(p2, dj2, s2, n2, argmax2, like: d2)]
             }
-            func buffer(_ x: Tensor) -> [Float]? {
-                x.node == nil ? nil : [Float](unsafeUninitializedCapacity: x.count) { $1 = x.count }
-            }
-            func pointer(_ a: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> Void) {
-                if a == nil { body(nil) } else { a!.withUnsafeMutableBufferPointer { body($0.baseAddress!) } }
-            }
             // dP overwritten by the kernel; dD in the arranged layout, then put back in D's.
-            var (dp1, dd1, dp2, dd2) = (buffer(p1), buffer(d1), buffer(p2), buffer(d2))
-            g.withPointer { pg in
-                pointer(&dp1) { dp1 in pointer(&dd1) { dd1 in pointer(&dp2) { dp2 in pointer(&dd2) { dd2 in
+            let (dp1, dd1, dp2, dd2) = withGradientBuffers(p1, d1, p2, d2) { dp1, dd1, dp2, dd2 in
+                g.withPointer { pg in
                     withSides(sides) {
                         PooledJacobianGram.pullback(pg, $0, $1, sizes, into: .init(patches: dp1, cotangents: dd1),
                                                     .init(patches: dp2, cotangents: dd2))
                     }
-                } } } }
+                }
             }
             func natural(_ blocked: [Float]?, _ n: Int) -> [Float]? {
                 blocked.map { b in

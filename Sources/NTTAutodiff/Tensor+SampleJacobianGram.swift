@@ -34,23 +34,37 @@ extension Tensor {
                         p2.node == nil ? nil : sampleJacobianPatchGrad(cotangents: d2, jacobians: dj2, s2),
                         d2.node == nil ? nil : sampleJacobianDeltaGrad(patches: p2, jacobians: dj2, s2)]
             }
-            func zeros(_ x: Tensor) -> [Float]? { x.node == nil ? nil : [Float](repeating: 0, count: x.count) }
-            func pointer(_ a: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> Void) {
-                if a == nil { body(nil) } else { a!.withUnsafeMutableBufferPointer { body($0.baseAddress!) } }
-            }
-            var (dp1, dd1, dp2, dd2) = (zeros(p1), zeros(d1), zeros(p2), zeros(d2))
-            g.withPointer { pg in
-                pointer(&dp1) { dp1 in pointer(&dd1) { dd1 in pointer(&dp2) { dp2 in pointer(&dd2) { dd2 in
+            // The kernel overwrites every element of the gradients it is given.
+            let (dp1, dd1, dp2, dd2) = withGradientBuffers(p1, d1, p2, d2) { dp1, dd1, dp2, dd2 in
+                g.withPointer { pg in
                     withSides(p1, d1, s1, p2, d2, s2) {
                         SampleJacobianGram.pullback(pg, $0, $1, sizes, into: .init(patches: dp1, cotangents: dd1),
                                                     .init(patches: dp2, cotangents: dd2))
                     }
-                } } } }
+                }
             }
             return zip([dp1, dd1, dp2, dd2], [p1, d1, p2, d2]).map { grad, x in
                 grad.map { Tensor(shape: x.shape, scalars: $0) }
             }
         }
+    }
+
+    /// Uninitialised gradient buffers the size of four inputs (nil for an input off the tape),
+    /// filled by `body`, which must write every element of each buffer it gets.
+    static func withGradientBuffers(
+        _ a: Tensor, _ b: Tensor, _ c: Tensor, _ d: Tensor,
+        _ body: (UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?,
+                 UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void
+    ) -> ([Float]?, [Float]?, [Float]?, [Float]?) {
+        func buffer(_ x: Tensor) -> [Float]? {
+            x.node == nil ? nil : [Float](unsafeUninitializedCapacity: x.count) { $1 = x.count }
+        }
+        func pointer(_ a: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> Void) {
+            if a == nil { body(nil) } else { a!.withUnsafeMutableBufferPointer { body($0.baseAddress!) } }
+        }
+        var (ga, gb, gc, gd) = (buffer(a), buffer(b), buffer(c), buffer(d))
+        pointer(&ga) { pa in pointer(&gb) { pb in pointer(&gc) { pc in pointer(&gd) { pd in body(pa, pb, pc, pd) } } } }
+        return (ga, gb, gc, gd)
     }
     /// The kernel's view of the two sides' patches and cotangents.
     private static func withSides(_ p1: Tensor, _ d1: Tensor, _ s1: SampleJacobianShape,

@@ -98,9 +98,10 @@ package enum SampleJacobianGram {
         defer { buffers.deallocate() }
         let (j1, j2) = (buffers, buffers + m * columns)
         let (dj1, dj2) = (buffers + (m + n) * columns, buffers + (2 * m + n) * columns)
-        if kk == 0 {
+        if kk == 0 || k == 0 {  // nothing to contract: zero gradients (below, every element is written)
             for (side, d) in [(one, d1), (two, d2)] {
                 d.cotangents?.update(repeating: 0, count: side.samples * k * s * c)
+                d.patches?.update(repeating: 0, count: side.samples * s * kk)
             }
             return
         }
