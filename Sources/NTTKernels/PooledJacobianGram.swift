@@ -61,14 +61,17 @@ package enum PooledJacobianGram {
     /// `inverse`.
     package static func arrange(_ d: UnsafePointer<Float>, samples n: Int, outputs k: Int, pooled w: Int,
                                 channels c: Int, inverse: Bool = false, into out: UnsafeMutablePointer<Float>) {
+        // The blocked side walked in order (its runs of W are contiguous), the natural side at a
+        // stride of c; a sample's k·W·c floats stay in cache between channels.
         Parallel.forEachRange(of: n, work: k * w * c) { samples in
             for i in samples {
-                for a in 0..<k {
-                    for o in 0..<w {
-                        let natural = ((i * k + a) * w + o) * c
-                        for q in 0..<c {
-                            let blocked = ((i * c + q) * k + a) * w + o
-                            if inverse { out[natural + q] = d[blocked] } else { out[blocked] = d[natural + q] }
+                for q in 0..<c {
+                    for a in 0..<k {
+                        let blocked = ((i * c + q) * k + a) * w, natural = (i * k + a) * w * c + q
+                        if inverse {
+                            for o in 0..<w { out[natural + o * c] = d[blocked + o] }
+                        } else {
+                            for o in 0..<w { out[blocked + o] = d[natural + o * c] }
                         }
                     }
                 }

@@ -40,10 +40,18 @@ package enum SampleJacobianGram {
             self.chunkColumns = chunkColumns
         }
 
-        /// Patch entries per chunk.
-        var chunkWidth: Int { max(1, min(patchSize, chunkColumns / max(1, channels))) }
+        /// Chunks: as few as keep each within about `chunkColumns` columns, of equal widths (±1),
+        /// so that no chunk is a sliver (LeNet-5's conv2, K = 500 of 50 channels: 250 + 250,
+        /// not 491 + 9, whose small products cost more in calls than in arithmetic).
+        private var chunkCount: Int {
+            let widest = max(1, chunkColumns / max(1, channels))
+            return (patchSize + widest - 1) / widest
+        }
+        /// Patch entries of the widest chunk (at least one).
+        var chunkWidth: Int { chunkCount == 0 ? 1 : (patchSize + chunkCount - 1) / chunkCount }
         var chunks: [Range<Int>] {
-            stride(from: 0, to: patchSize, by: chunkWidth).map { $0..<min(patchSize, $0 + chunkWidth) }
+            let count = chunkCount
+            return (0..<count).map { i in i * patchSize / count..<(i + 1) * patchSize / count }
         }
     }
 

@@ -2,7 +2,7 @@ import Testing
 @testable import NTTAutodiff
 
 struct SampleJacobianGramTests {
-    // 5 patch entries of 2 channels in chunks of 2 entries (4 columns): chunks 2, 2 and 1.
+    // 5 patch entries of 2 channels in chunks of at most 2 entries (4 columns): chunks 1, 2 and 2.
     let s1 = SampleJacobianShape(samples: 2, outputs: 2, pixels: 3, patchSize: 5, channels: 2)
     let s2 = SampleJacobianShape(samples: 3, outputs: 2, pixels: 3, patchSize: 5, channels: 2)
     var inputs: [Tensor] {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import NTTKernels
 
@@ -6,11 +7,18 @@ struct GemmCountingTests {
     /// The counter's change over one product of this shape, on two threads. Other tests may run
     /// products at the same time and add to the counter, so the smallest of several tries is
     /// taken: it is the product's own count unless every try overlapped another test's product.
+    /// Tries go on (a few ms apart) until one is exact or five minutes have passed: another test
+    /// can keep products running for tens of seconds, but the suite's other tests end.
     static func counted(m: Int, n: Int, k: Int, transposeA: Bool = false, single: Bool = false) -> Int {
         let a = [Float](repeating: 1, count: m * k), b = [Float](repeating: 1, count: k * n)
         var c = [Float](repeating: 0, count: m * n)
         var smallest = Int.max
-        for _ in 0..<50 {
+        let deadline = ContinuousClock.now + .seconds(300)
+        for attempt in 0... {
+            if attempt >= 50 {
+                if ContinuousClock.now > deadline { break }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
             let before = Gemm.multiplyAdds.load(ordering: .relaxed)
             Parallel.$threadBudget.withValue(2) {
                 if single {
@@ -21,7 +29,7 @@ struct GemmCountingTests {
                 }
             }
             smallest = min(smallest, Gemm.multiplyAdds.load(ordering: .relaxed) &- before)
-            if smallest == m * n * k { break }
+            if smallest <= m * n * k { break }  // others only add: below the count is a failure at once
         }
         #expect(c.isEmpty || c[0] == Float(k), "the product itself ran")
         return smallest
