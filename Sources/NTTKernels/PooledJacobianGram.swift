@@ -144,40 +144,32 @@ package enum PooledJacobianGram {
             if kk == 0 || w == 0 { d.cotangents?.update(repeating: 0, count: side.samples * k * w * c) }
         }
         if kk == 0 || w == 0 { return }
-        let columns = z.base.chunkWidth * c
-        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (m + n) * columns)
-        defer { buffers.deallocate() }
-        let (j1, j2) = (buffers, buffers + m * columns)
-        let (dj1, dj2) = (buffers + (m + n) * columns, buffers + (2 * m + n) * columns)
-        for (index, chunk) in z.base.chunks.enumerated() {
-            let width = chunk.count
-            jacobianColumns(one, two, z, chunk, into: j1, j2)
-            Gemm.multiply(g, transposeA: false, j2, transposeB: false, into: dj1, m: m, n: width * c, k: n)
-            Gemm.multiply(g, transposeA: true, j1, transposeB: false, into: dj2, m: n, n: width * c, k: m)
-            Parallel.forEach(parts: one.samples + two.samples) { part in
-                let first = part < one.samples
-                let (side, i, dj, d) = first ? (one, part, dj1, d1) : (two, part - one.samples, dj2, d2)
-                let block = UnsafeMutablePointer<Float>.allocate(capacity: 2 * w * width)
-                defer { block.deallocate() }
-                let dBlock = block + w * width
-                for q in 0..<c {
-                    gather(side, z, sample: i, channel: q, chunk, into: block)
-                    let djq = dj + i * k * c * width + q * width
-                    if let dd = d.cotangents {  // dD_iq [k, W] += dJ_iq [k, width] · Qᵀ
-                        Gemm.single(djq, lda: c * width, transposeA: false, block, ldb: width, transposeB: true,
-                                    into: dd + (i * c + q) * k * w, ldc: w, m: k, n: w, k: width,
-                                    beta: index == 0 ? 0 : 1)
-                    }
-                    if let dp = d.patches {  // dP_i[s(i,o,q), chunk] += (D_iqᵀ dJ_iq)[o]
-                        Gemm.single(side.cotangents + (i * c + q) * k * w, lda: w, transposeA: true,
-                                    djq, ldb: c * width, transposeB: false,
-                                    into: dBlock, ldc: width, m: w, n: width, k: k, beta: 0)
-                        let rows = side.pixels + (i * c + q) * w
-                        let target = dp + i * s * kk + chunk.lowerBound
-                        for o in 0..<w {
-                            let row = target + Int(rows[o]) * kk, source = dBlock + o * width
-                            for p in 0..<width { row[p] += source[p] }
-                        }
+        SampleJacobianGram.forEachChunkCotangent(
+            g, rows: (m, n), samples: (one.samples, two.samples), channels: c, z.base,
+            jacobians: { jacobianColumns(one, two, z, $0, into: $1, $2) }
+        ) {
+            index, chunk, first, i, dj in
+            let (side, d) = first ? (one, d1) : (two, d2), width = chunk.count
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: 2 * w * width)
+            defer { block.deallocate() }
+            let dBlock = block + w * width
+            for q in 0..<c {
+                gather(side, z, sample: i, channel: q, chunk, into: block)
+                let djq = dj + i * k * c * width + q * width
+                if let dd = d.cotangents {  // dD_iq [k, W] += dJ_iq [k, width] · Qᵀ
+                    Gemm.single(djq, lda: c * width, transposeA: false, block, ldb: width, transposeB: true,
+                                into: dd + (i * c + q) * k * w, ldc: w, m: k, n: w, k: width,
+                                beta: index == 0 ? 0 : 1)
+                }
+                if let dp = d.patches {  // dP_i[s(i,o,q), chunk] += (D_iqᵀ dJ_iq)[o]
+                    Gemm.single(side.cotangents + (i * c + q) * k * w, lda: w, transposeA: true,
+                                djq, ldb: c * width, transposeB: false,
+                                into: dBlock, ldc: width, m: w, n: width, k: k, beta: 0)
+                    let rows = side.pixels + (i * c + q) * w
+                    let target = dp + i * s * kk + chunk.lowerBound
+                    for o in 0..<w {
+                        let row = target + Int(rows[o]) * kk, source = dBlock + o * width
+                        for p in 0..<width { row[p] += source[p] }
                     }
                 }
             }

@@ -101,11 +101,6 @@ package enum SampleJacobianGram {
                                  into d1: Gradients, _ d2: Gradients) {
         let (k, s, kk, c) = (z.outputs, z.pixels, z.patchSize, z.channels)
         let (m, n) = (one.samples * k, two.samples * k)
-        let columns = z.chunkWidth * c
-        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (m + n) * columns)
-        defer { buffers.deallocate() }
-        let (j1, j2) = (buffers, buffers + m * columns)
-        let (dj1, dj2) = (buffers + (m + n) * columns, buffers + (2 * m + n) * columns)
         if kk == 0 || k == 0 {  // nothing to contract: zero gradients (below, every element is written)
             for (side, d) in [(one, d1), (two, d2)] {
                 d.cotangents?.update(repeating: 0, count: side.samples * k * s * c)
@@ -113,28 +108,50 @@ package enum SampleJacobianGram {
             }
             return
         }
+        forEachChunkCotangent(g, rows: (m, n), samples: (one.samples, two.samples), channels: c, z,
+                              jacobians: { jacobianColumns(one, two, z, $0, into: $1, $2) }) {
+            index, chunk, first, i, dj in
+            let (side, d) = first ? (one, d1) : (two, d2), width = chunk.count
+            for a in 0..<k {
+                let row = i * k + a
+                if let dp = d.patches {  // dP_i[:, chunk] = Σ_a Δ_ia dJ_iaᵀ
+                    Gemm.single(side.cotangents + row * s * c, lda: c, transposeA: false,
+                                dj + row * width * c, ldb: c, transposeB: true,
+                                into: dp + i * s * kk + chunk.lowerBound, ldc: kk,
+                                m: s, n: width, k: c, beta: a == 0 ? 0 : 1)
+                }
+                if let dd = d.cotangents {  // dΔ_ia += P_i[:, chunk] dJ_ia
+                    Gemm.single(side.patches + i * s * kk + chunk.lowerBound, lda: kk, transposeA: false,
+                                dj + row * width * c, ldb: c, transposeB: false,
+                                into: dd + row * s * c, ldc: c, m: s, n: c, k: width, beta: index == 0 ? 0 : 1)
+                }
+            }
+        }
+    }
+
+    /// The chunk loop of both pullbacks (this one and `PooledJacobianGram`'s): per chunk of
+    /// patch entries, `jacobians` fills J₁, J₂ [rows, width·c] for it, then dJ₁ = G J₂ and
+    /// dJ₂ = Gᵀ J₁ (G [m, n]), then `perSample(chunk index, chunk, first side?, sample, dJ)` for
+    /// every sample of both sides, shared out between threads.
+    static func forEachChunkCotangent(
+        _ g: UnsafePointer<Float>, rows: (m: Int, n: Int), samples: (Int, Int), channels c: Int, _ z: Sizes,
+        jacobians: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
+        perSample: (Int, Range<Int>, Bool, Int, UnsafePointer<Float>) -> Void
+    ) {
+        let (m, n) = rows
+        let columns = z.chunkWidth * c
+        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (m + n) * columns)
+        defer { buffers.deallocate() }
+        let (j1, j2) = (buffers, buffers + m * columns)
+        let (dj1, dj2) = (buffers + (m + n) * columns, buffers + (2 * m + n) * columns)
         for (index, chunk) in z.chunks.enumerated() {
             let width = chunk.count
-            jacobianColumns(one, two, z, chunk, into: j1, j2)
+            jacobians(chunk, j1, j2)
             Gemm.multiply(g, transposeA: false, j2, transposeB: false, into: dj1, m: m, n: width * c, k: n)
             Gemm.multiply(g, transposeA: true, j1, transposeB: false, into: dj2, m: n, n: width * c, k: m)
-            Parallel.forEach(parts: one.samples + two.samples) { part in
-                let first = part < one.samples
-                let (side, i, dj, d) = first ? (one, part, dj1, d1) : (two, part - one.samples, dj2, d2)
-                for a in 0..<k {
-                    let row = i * k + a
-                    if let dp = d.patches {  // dP_i[:, chunk] = Σ_a Δ_ia dJ_iaᵀ
-                        Gemm.single(side.cotangents + row * s * c, lda: c, transposeA: false,
-                                    dj + row * width * c, ldb: c, transposeB: true,
-                                    into: dp + i * s * kk + chunk.lowerBound, ldc: kk,
-                                    m: s, n: width, k: c, beta: a == 0 ? 0 : 1)
-                    }
-                    if let dd = d.cotangents {  // dΔ_ia += P_i[:, chunk] dJ_ia
-                        Gemm.single(side.patches + i * s * kk + chunk.lowerBound, lda: kk, transposeA: false,
-                                    dj + row * width * c, ldb: c, transposeB: false,
-                                    into: dd + row * s * c, ldc: c, m: s, n: c, k: width, beta: index == 0 ? 0 : 1)
-                    }
-                }
+            Parallel.forEach(parts: samples.0 + samples.1) { part in
+                let first = part < samples.0
+                perSample(index, chunk, first, first ? part : part - samples.0, first ? dj1 : dj2)
             }
         }
     }

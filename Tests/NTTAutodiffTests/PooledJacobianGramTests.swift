@@ -29,8 +29,9 @@ struct PooledJacobianGramTests {
     /// Inputs P₁, D₁, P₂, D₂ for 2 and 3 samples, and both sides' argmax.
     func inputs(_ pool: Case) -> ([Tensor], [Int32], [Int32]) {
         let w = pool.pooled
-        return ([GradientCheck.random([2 * height * width, kk], seed: 1), GradientCheck.random([2 * k, w * c], seed: 2),
-                 GradientCheck.random([3 * height * width, kk], seed: 3), GradientCheck.random([3 * k, w * c], seed: 4)],
+        func random(_ shape: [Int], _ seed: UInt64) -> Tensor { GradientCheck.random(shape, seed: seed) }
+        return ([random([2 * height * width, kk], 1), random([2 * k, w * c], 2),
+                 random([3 * height * width, kk], 3), random([3 * k, w * c], 4)],
                 argmax(2, pool, seed: 5), argmax(3, pool, seed: 6))
     }
 
