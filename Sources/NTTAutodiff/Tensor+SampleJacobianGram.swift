@@ -66,6 +66,7 @@ extension Tensor {
         pointer(&ga) { pa in pointer(&gb) { pb in pointer(&gc) { pc in pointer(&gd) { pd in body(pa, pb, pc, pd) } } } }
         return (ga, gb, gc, gd)
     }
+
     /// The kernel's view of the two sides' patches and cotangents.
     private static func withSides(_ p1: Tensor, _ d1: Tensor, _ s1: SampleJacobianShape,
                                   _ p2: Tensor, _ d2: Tensor, _ s2: SampleJacobianShape,

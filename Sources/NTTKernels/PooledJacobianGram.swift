@@ -138,14 +138,13 @@ package enum PooledJacobianGram {
     package static func pullback(_ g: UnsafePointer<Float>, _ one: Side, _ two: Side, _ z: Sizes,
                                  into d1: Gradients, _ d2: Gradients) {
         let (k, s, kk, c, w) = (z.base.outputs, z.base.pixels, z.base.patchSize, z.base.channels, z.pooled)
-        let (m, n) = (one.samples * k, two.samples * k)
         for (side, d) in [(one, d1), (two, d2)] {
             d.patches?.update(repeating: 0, count: side.samples * s * kk)
             if kk == 0 || w == 0 { d.cotangents?.update(repeating: 0, count: side.samples * k * w * c) }
         }
         if kk == 0 || w == 0 { return }
         SampleJacobianGram.forEachChunkCotangent(
-            g, rows: (m, n), samples: (one.samples, two.samples), channels: c, z.base,
+            g, samples: (one.samples, two.samples), z.base,
             jacobians: { jacobianColumns(one, two, z, $0, into: $1, $2) }
         ) {
             index, chunk, first, i, dj in

@@ -41,8 +41,8 @@ package enum SampleJacobianGram {
         }
 
         /// Chunks: as few as keep each within about `chunkColumns` columns, of equal widths (±1),
-        /// so that no chunk is a sliver (LeNet-5's conv2, K = 500 of 50 channels: 250 + 250,
-        /// not 491 + 9, whose small products cost more in calls than in arithmetic).
+        /// so that no chunk is a sliver (LeNet-5's conv2, K = 500 of 50 channels: 250 + 250, not
+        /// 491 + 9: the same speed, measured, with smaller chunk buffers).
         private var chunkCount: Int {
             let widest = max(1, chunkColumns / max(1, channels))
             return (patchSize + widest - 1) / widest
@@ -100,7 +100,6 @@ package enum SampleJacobianGram {
     package static func pullback(_ g: UnsafePointer<Float>, _ one: Side, _ two: Side, _ z: Sizes,
                                  into d1: Gradients, _ d2: Gradients) {
         let (k, s, kk, c) = (z.outputs, z.pixels, z.patchSize, z.channels)
-        let (m, n) = (one.samples * k, two.samples * k)
         if kk == 0 || k == 0 {  // nothing to contract: zero gradients (below, every element is written)
             for (side, d) in [(one, d1), (two, d2)] {
                 d.cotangents?.update(repeating: 0, count: side.samples * k * s * c)
@@ -108,7 +107,7 @@ package enum SampleJacobianGram {
             }
             return
         }
-        forEachChunkCotangent(g, rows: (m, n), samples: (one.samples, two.samples), channels: c, z,
+        forEachChunkCotangent(g, samples: (one.samples, two.samples), z,
                               jacobians: { jacobianColumns(one, two, z, $0, into: $1, $2) }) {
             index, chunk, first, i, dj in
             let (side, d) = first ? (one, d1) : (two, d2), width = chunk.count
@@ -131,14 +130,14 @@ package enum SampleJacobianGram {
 
     /// The chunk loop of both pullbacks (this one and `PooledJacobianGram`'s): per chunk of
     /// patch entries, `jacobians` fills J₁, J₂ [rows, width·c] for it, then dJ₁ = G J₂ and
-    /// dJ₂ = Gᵀ J₁ (G [m, n]), then `perSample(chunk index, chunk, first side?, sample, dJ)` for
-    /// every sample of both sides, shared out between threads.
+    /// dJ₂ = Gᵀ J₁ (G [n₁k, n₂k]), then `perSample(chunk index, chunk, first side?, sample, dJ)`
+    /// for every sample of both sides, shared out between threads.
     static func forEachChunkCotangent(
-        _ g: UnsafePointer<Float>, rows: (m: Int, n: Int), samples: (Int, Int), channels c: Int, _ z: Sizes,
+        _ g: UnsafePointer<Float>, samples: (Int, Int), _ z: Sizes,
         jacobians: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
         perSample: (Int, Range<Int>, Bool, Int, UnsafePointer<Float>) -> Void
     ) {
-        let (m, n) = rows
+        let (m, n, c) = (samples.0 * z.outputs, samples.1 * z.outputs, z.channels)
         let columns = z.chunkWidth * c
         let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (m + n) * columns)
         defer { buffers.deallocate() }
