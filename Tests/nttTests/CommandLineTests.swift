@@ -128,6 +128,9 @@ struct CommandLineTests {
         try Self.expectCleanFailure(["kernel", "--checkpoint", dir + "/bad.safetensors", "--model", "lenet-300-100",
                                      "--dataset", "synthetic"],
                                     mentions: "bad.safetensors")
+        // Without --model the file is read for its recorded model: the same error, not "records no model".
+        try Self.expectCleanFailure(["kernel", "--checkpoint", dir + "/bad.safetensors", "--dataset", "synthetic"],
+                                    mentions: "bad.safetensors: not a valid safetensors file")
     }
 
     @Test func pruneTrainTransferAndKernelOnSyntheticData() throws {

@@ -29,7 +29,7 @@ public struct KernelRun {
         guard FileManager.default.fileExists(atPath: path) else {
             throw NTTError("--checkpoint: \(path) does not exist")
         }
-        guard let modelText = c.model ?? ModelCheckpoint.recordedModel(path) else {
+        guard let modelText = try c.model ?? ModelCheckpoint.recordedModel(path) else {
             throw NTTError("--model is required: \(path) records no model")
         }
         let model = try Model(spec: ModelSpec.resolve(modelText, classes: dataset.classes),

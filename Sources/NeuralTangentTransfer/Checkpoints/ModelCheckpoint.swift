@@ -31,8 +31,9 @@ public struct ModelCheckpoint: Sendable {
         }, masks: masks, metadata: file.metadata)
     }
 
-    /// The model spec recorded in a checkpoint's metadata, if any.
-    public static func recordedModel(_ path: String) -> String? {
-        (try? SafeTensors.read(path))?.metadata["model"]
+    /// The model spec recorded in a checkpoint's metadata, if any; a file that cannot be read
+    /// is an error (naming the file), not a file without a model.
+    public static func recordedModel(_ path: String) throws -> String? {
+        try SafeTensors.read(path).metadata["model"]
     }
 }
