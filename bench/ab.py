@@ -27,7 +27,7 @@ def bench(binary, args):
         sys.exit(f"ab.py: {' '.join(command)} failed:\n{done.stderr.strip()}")
     try:
         report = json.loads(done.stdout)
-        return report["benchmarks"], report.get("peak_memory_mb")
+        return report["benchmarks"], report.get("peak_memory_mb"), report.get("handoff_us")
     except (json.JSONDecodeError, KeyError) as error:
         sys.exit(f"ab.py: {binary} bench --json did not print a benchmark report ({error})")
 
@@ -58,9 +58,12 @@ def main(argv=None):
     for r in range(args.rounds):
         print(f"round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
         for name, binary in (("A", args.a), ("B", args.b)):
-            results, peak = bench(binary, args)
+            results, peak, handoff = bench(binary, args)
             rounds[name].append({x["name"]: (x["median_ms"], x["min_ms"]) for x in results})
             memory[name].append(peak)
+            if handoff:  # the host's phase during this run (docs/where-time-goes.md)
+                print(f"  {name}: handoff between threads {' → '.join(f'{h:.2f}' for h in handoff)} µs",
+                      file=sys.stderr, flush=True)
     names = [n for n in rounds["A"][0] if all(n in r for side in rounds.values() for r in side)]
     if not names:
         sys.exit("ab.py: the two builds have no workload in common for this filter")

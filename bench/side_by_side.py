@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 GEMM_GFLOP = {}  # ntt's GEMM work per run of each workload (the same every round)
+HANDOFF_US = []  # per ntt run, its thread handoff before and after (µs): the host's phase
 
 
 def run_json(command):
@@ -29,10 +30,13 @@ def run_json(command):
     if done.returncode != 0:
         sys.exit(f"side_by_side.py: {' '.join(command)} failed:\n{done.stderr.strip()}")
     try:
-        benchmarks = json.loads(done.stdout)["benchmarks"]
+        report = json.loads(done.stdout)
+        benchmarks = report["benchmarks"]
         medians = {b["name"]: b["median_ms"] for b in benchmarks}
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         sys.exit(f"side_by_side.py: {' '.join(command)} did not print a benchmark report ({error!r})")
+    if report.get("handoff_us") is not None:
+        HANDOFF_US.append(report["handoff_us"])
     GEMM_GFLOP.update({b["name"]: b["gemm_gflop"] for b in benchmarks if "gemm_gflop" in b})
     return medians
 
@@ -103,7 +107,8 @@ def write_report(args, ntt_rounds, jax_rounds, plain):
         })
     report = {"rounds": len(ntt_rounds), "rounds_planned": args.rounds, "threads": args.threads,
               "complete": plain is not None, "summary": summary,
-              "ntt_rounds": ntt_rounds, "jax_rounds": jax_rounds, "jax_plain_once": plain or {}}
+              "ntt_rounds": ntt_rounds, "jax_rounds": jax_rounds, "jax_plain_once": plain or {},
+              "ntt_handoff_us": HANDOFF_US}
     if args.out:
         partial = args.out + ".partial"
         with open(partial, "w") as f:

@@ -219,7 +219,7 @@ final class WorkerPool: @unchecked Sendable {
 
 /// The CPU's hint for a spin-wait loop (x86 `pause`), which also frees the core's pipeline.
 @inline(__always)
-private func spinHint() {
+func spinHint() {
     #if canImport(Glibc)
     ntt_spin_pause()
     #endif

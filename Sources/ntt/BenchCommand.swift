@@ -23,8 +23,11 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let repeats, repeats < 1 { throw NTTError("--repeats must be at least 1, got \(repeats)") }
         let selected = try Benchmark.selected(filter)
+        var handoff: [Double] = []
         let results = try compute.run {
-            try selected.map { b in
+            handoff += Benchmark.handoffMicroseconds().map { [$0] } ?? []
+            defer { handoff += Benchmark.handoffMicroseconds().map { [$0] } ?? [] }
+            return try selected.map { b in
                 let r = try b.measure(repeats: repeats)
                 if !json {
                     print(b.name.padding(toLength: 34, withPad: " ", startingAt: 0)
@@ -37,11 +40,16 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let report = Benchmark.Report(benchmarks: results, threads: compute.budget,
-                                      peakMemoryMb: Benchmark.peakMemoryMB(), tool: "ntt \(NTTVersion.current)")
+                                      peakMemoryMb: Benchmark.peakMemoryMB(), tool: "ntt \(NTTVersion.current)",
+                                      handoffUs: handoff.isEmpty ? nil : handoff)
         if json {
             print(String(decoding: try RunJSON.lineEncoder.encode(report), as: UTF8.self))
-        } else if let peak = report.peakMemoryMb {
-            print(String(format: "threads %d, peak memory %.0f MB", report.threads, peak))
+        } else {
+            let peak = report.peakMemoryMb.map { String(format: ", peak memory %.0f MB", $0) } ?? ""
+            let between = handoff.isEmpty ? ""
+                : ", handoff between threads " + handoff.map { String(format: "%.2f", $0) }.joined(separator: " → ")
+                    + " µs (before → after)"
+            print("threads \(report.threads)\(peak)\(between)")
         }
     }
 }

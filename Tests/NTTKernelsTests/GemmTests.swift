@@ -21,7 +21,8 @@ struct GemmTests {
             let (i, j) = (e / n, e % n)
             var sum = beta == 0 ? 0 : Double(beta) * Double(c[e])
             for p in 0..<k {
-                sum += Double(transposeA ? a[p * m + i] : a[i * k + p]) * Double(transposeB ? b[j * k + p] : b[p * n + j])
+                let x = transposeA ? a[p * m + i] : a[i * k + p], y = transposeB ? b[j * k + p] : b[p * n + j]
+                sum += Double(x) * Double(y)
             }
             return sum
         }

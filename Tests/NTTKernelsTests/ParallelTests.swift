@@ -34,6 +34,25 @@ struct ParallelTests {
     /// The budget bounds the threads of each job, also after a larger budget started more
     /// helpers; and a budget of 2 does use a second thread (else the 1-vs-2-thread comparisons
     /// below would compare one thread with itself).
+    /// The handoff time is measured on two threads (a helper really runs the second part: the
+    /// first waits for it), and there is none on one. Another suite's job can hold the pool,
+    /// which makes a measurement give up (nil), so a few tries are allowed.
+    @Test func handoffIsMeasuredOnTwoThreadsOnly() {
+        #expect(Parallel.$threadBudget.withValue(1) { Parallel.handoffMicroseconds(jobs: 10, batches: 1) } == nil)
+        var measured: Double?
+        for _ in 0..<200 where measured == nil {
+            measured = Parallel.$threadBudget.withValue(2) { Parallel.handoffMicroseconds(jobs: 200, batches: 3) }
+            if measured == nil { usleep(5_000) }
+        }
+        #expect(measured.map { $0 > 0 && $0 < 10_000 } == true, "handoff \(String(describing: measured)) µs")
+        // On a pool of its own, whose first job starts the helper (which then waits for the next
+        // job: the first one's second part is the caller's after the wait gives up).
+        let fresh = Parallel.$threadBudget.withValue(2) {
+            Parallel.handoffMicroseconds(jobs: 50, batches: 1, pool: WorkerPool())
+        }
+        #expect(fresh.map { $0 > 0 && $0 < 10_000 } == true, "handoff on a fresh pool \(String(describing: fresh)) µs")
+    }
+
     @Test func theBudgetBoundsTheThreadsOfAJob() {
         let caller = UInt(pthread_self())
         #expect(Parallel.$threadBudget.withValue(1) { Self.threadsRunning(parts: 8) } == [caller])

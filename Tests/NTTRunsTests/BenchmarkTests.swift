@@ -20,4 +20,15 @@ struct BenchmarkTests {
         #expect(Benchmark.significant(33.2345, digits: 4) == 33.23)
         #expect(Benchmark.significant(0, digits: 4) == 0)
     }
+
+    /// `ntt bench --json` carries the handoff times under `handoff_us`, and leaves them out on one thread.
+    @Test func reportCarriesTheHandoffTimes() throws {
+        func json(_ handoff: [Double]?) throws -> String {
+            let report = Benchmark.Report(benchmarks: [], threads: 2, peakMemoryMb: nil, tool: "ntt",
+                                          handoffUs: handoff)
+            return String(decoding: try RunJSON.lineEncoder.encode(report), as: UTF8.self)
+        }
+        #expect(try json([0.25, 1.5]).contains("\"handoff_us\":[0.25,1.5]"))
+        #expect(try !json(nil).contains("handoff"))
+    }
 }

@@ -37,10 +37,24 @@ public struct Benchmark {
         public let threads: Int
         public let peakMemoryMb: Double?
         public let tool: String
+        /// Microseconds for a job handed to a helper thread and back (`handoffMicroseconds`),
+        /// measured before and after the workloads; nil on one thread. On a virtual machine it
+        /// tells the host's phases apart: a few tenths of a µs when the two vCPUs share a die,
+        /// several times more when they do not, and then small workloads run slower on two
+        /// threads than on one.
+        public let handoffUs: [Double]?
 
-        public init(benchmarks: [Result], threads: Int, peakMemoryMb: Double?, tool: String) {
+        public init(benchmarks: [Result], threads: Int, peakMemoryMb: Double?, tool: String,
+                    handoffUs: [Double]? = nil) {
             self.benchmarks = benchmarks; self.threads = threads; self.peakMemoryMb = peakMemoryMb; self.tool = tool
+            self.handoffUs = handoffUs
         }
+    }
+
+    /// `Parallel.handoffMicroseconds` with the caller's thread budget (nil on one thread),
+    /// rounded to 3 significant digits.
+    public static func handoffMicroseconds() -> Double? {
+        Parallel.handoffMicroseconds().map { significant($0, digits: 3) }
     }
 
     /// Times the workload: warm up for at least 0.3 s (caches, worker threads, CPU clocks), then
