@@ -56,6 +56,10 @@ def main(argv=None):
         parser.error(f"--ntt {args.ntt!r} is not an executable; build with `swift build -c release` first")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.out:
+        folder = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            parser.error(f"--out {args.out!r}: {folder} is not a writable folder")
 
     jax_script = [sys.executable, os.path.join(HERE, "jax_reference.py"), "--json"]
     ntt_bench = [args.ntt, "bench", "--json", "--threads", str(args.threads)]
