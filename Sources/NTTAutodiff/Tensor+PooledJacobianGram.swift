@@ -20,12 +20,15 @@ extension Tensor {
     /// `s2` describe the conv layer (S pixels) and differ only in their sample counts; W is the
     /// pool's output pixels. The result equals the dense form's up to rounding order.
     ///
-    /// The first-order pullback runs chunk by chunk on the pooled pixels too; a recorded pullback
-    /// goes through the dense form (`maxPoolAdjoint`, the faces of `sampleJacobians`, `matmul`),
-    /// which differentiates to any order.
+    /// The first-order pullback runs chunk by chunk on the pooled pixels too, building each chunk
+    /// of the Jacobians again, or, with `keepJacobians` (and an input on the tape), reading them
+    /// from where the forward pass built them, which then holds both sides' whole Jacobians
+    /// (n·k·K·c floats each) until the tape lets go of this op; the same values either way. A
+    /// recorded pullback goes through the dense form (`maxPoolAdjoint`, the faces of
+    /// `sampleJacobians`, `matmul`), which differentiates to any order.
     package static func pooledSampleJacobianGram(_ one: PooledJacobianSide, _ s1: SampleJacobianShape,
                                                  _ two: PooledJacobianSide, _ s2: SampleJacobianShape,
-                                                 pooled w: Int,
+                                                 pooled w: Int, keepJacobians: Bool = false,
                                                  chunkColumns: Int = SampleJacobianGram.defaultChunkColumns) -> Tensor {
         var same = s2
         same.samples = s1.samples
@@ -60,8 +63,24 @@ extension Tensor {
             .init(outputs: k, pixels: s, patchSize: s1.patchSize, channels: c, chunkColumns: chunkColumns), pooled: w)
         let sides = (one.patches, a1, t1, n1, two.patches, a2, t2, n2)
         let shape = [n1 * k, n2 * k]
-        let out = make(shape) { o in withSides(sides) { PooledJacobianGram.gram($0, $1, sizes, into: o) } }
         let (p1, d1, p2, d2) = (one.patches, one.pooledCotangents, two.patches, two.pooledCotangents)
+        // Kept Jacobians, only when a pullback may read them.
+        let keep = keepJacobians && [p1, d1, p2, d2].contains { $0.node != nil }
+        func uninitialised(_ rows: Int) -> [Float] {
+            let count = keep ? KeptJacobians.count(rows: rows, sizes.base) : 0
+            return [Float](unsafeUninitializedCapacity: count) { $1 = count }
+        }
+        var (kept1, kept2) = (uninitialised(n1 * k), uninitialised(n2 * k))
+        let out = make(shape) { o in
+            withSides(sides) { one, two in
+                guard keep else { return PooledJacobianGram.gram(one, two, sizes, into: o) }
+                kept1.withUnsafeMutableBufferPointer { j1 in kept2.withUnsafeMutableBufferPointer { j2 in
+                    PooledJacobianGram.gram(one, two, sizes, into: o,
+                                            keeping: KeptJacobians(one: j1.baseAddress!, two: j2.baseAddress!))
+                } }
+            }
+        }
+        let (held1, held2) = (kept1, kept2)
         let (argmax1, argmax2) = (one.argmax, two.argmax)
         return recorded(shape, out, inputs: [p1, d1, p2, d2]) { g in
             if Recording.isEnabled {
@@ -86,9 +105,15 @@ extension Tensor {
             // dP overwritten by the kernel; dD in the arranged layout, then put back in D's.
             let (dp1, dd1, dp2, dd2) = withGradientBuffers(p1, d1, p2, d2) { dp1, dd1, dp2, dd2 in
                 g.withPointer { pg in
-                    withSides(sides) {
-                        PooledJacobianGram.pullback(pg, $0, $1, sizes, into: .init(patches: dp1, cotangents: dd1),
-                                                    .init(patches: dp2, cotangents: dd2))
+                    withSides(sides) { one, two in
+                        let g1 = PooledJacobianGram.Gradients(patches: dp1, cotangents: dd1)
+                        let g2 = PooledJacobianGram.Gradients(patches: dp2, cotangents: dd2)
+                        guard keep else { return PooledJacobianGram.pullback(pg, one, two, sizes, into: g1, g2) }
+                        held1.withUnsafeBufferPointer { j1 in held2.withUnsafeBufferPointer { j2 in
+                            PooledJacobianGram.pullback(pg, one, two, sizes, into: g1, g2, kept: KeptJacobians(
+                                one: UnsafeMutablePointer(mutating: j1.baseAddress!),
+                                two: UnsafeMutablePointer(mutating: j2.baseAddress!)))
+                        } }
                     }
                 }
             }

@@ -114,15 +114,17 @@ package enum PooledJacobianGram {
         }
     }
 
-    /// Θ = J₁J₂ᵀ [n₁k, n₂k] into `gram` (overwritten).
-    package static func gram(_ one: Side, _ two: Side, _ z: Sizes, into gram: UnsafeMutablePointer<Float>) {
-        let (m, n) = (one.samples * z.base.outputs, two.samples * z.base.outputs)
-        let columns = z.base.chunkWidth * z.base.channels
-        let j1 = UnsafeMutablePointer<Float>.allocate(capacity: m * columns)
-        let j2 = UnsafeMutablePointer<Float>.allocate(capacity: n * columns)
-        defer { j1.deallocate(); j2.deallocate() }
+    /// Θ = J₁J₂ᵀ [n₁k, n₂k] into `gram` (overwritten); with `kept`, the Jacobians are built there
+    /// (`KeptJacobians.count` floats per side) and stay for `pullback`.
+    package static func gram(_ one: Side, _ two: Side, _ z: Sizes, into gram: UnsafeMutablePointer<Float>,
+                             keeping kept: KeptJacobians? = nil) {
+        let (m, n, c) = (one.samples * z.base.outputs, two.samples * z.base.outputs, z.base.channels)
+        let columns = z.base.chunkWidth * c
+        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: kept == nil ? (m + n) * columns : 0)
+        defer { buffers.deallocate() }
         if z.base.patchSize == 0 || z.pooled == 0 { gram.update(repeating: 0, count: m * n); return }
         for (index, chunk) in z.base.chunks.enumerated() {
+            let (j1, j2) = kept?.blocks(chunk, rows: m, n, channels: c) ?? (buffers, buffers + m * columns)
             jacobianColumns(one, two, z, chunk, into: j1, j2)
             Gemm.multiply(j1, transposeA: false, j2, transposeB: true, into: gram,
                           m: m, n: n, k: chunk.count * z.base.channels, beta: index == 0 ? 0 : 1)
@@ -135,8 +137,9 @@ package enum PooledJacobianGram {
 
     /// The pullback of `gram` for a cotangent G [n₁k, n₂k]: dJ₁ = G J₂, dJ₂ = Gᵀ J₁ chunk by
     /// chunk, then per (sample, channel) dD_iq += dJ_iq Qᵀ and dP_i[s(i,·,q), chunk] += D_iqᵀ dJ_iq.
+    /// J is rebuilt chunk by chunk, or read from `kept` (filled by `gram` on the same sides).
     package static func pullback(_ g: UnsafePointer<Float>, _ one: Side, _ two: Side, _ z: Sizes,
-                                 into d1: Gradients, _ d2: Gradients) {
+                                 into d1: Gradients, _ d2: Gradients, kept: KeptJacobians? = nil) {
         let (k, s, kk, c, w) = (z.base.outputs, z.base.pixels, z.base.patchSize, z.base.channels, z.pooled)
         for (side, d) in [(one, d1), (two, d2)] {
             d.patches?.update(repeating: 0, count: side.samples * s * kk)
@@ -144,7 +147,7 @@ package enum PooledJacobianGram {
         }
         if kk == 0 || w == 0 { return }
         SampleJacobianGram.forEachChunkCotangent(
-            g, samples: (one.samples, two.samples), z.base,
+            g, samples: (one.samples, two.samples), z.base, kept: kept,
             jacobians: { jacobianColumns(one, two, z, $0, into: $1, $2) }
         ) {
             index, chunk, first, i, dj in

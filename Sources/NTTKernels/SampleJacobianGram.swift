@@ -107,7 +107,7 @@ package enum SampleJacobianGram {
             }
             return
         }
-        forEachChunkCotangent(g, samples: (one.samples, two.samples), z,
+        forEachChunkCotangent(g, samples: (one.samples, two.samples), z, kept: nil,
                               jacobians: { jacobianColumns(one, two, z, $0, into: $1, $2) }) {
             index, chunk, first, i, dj in
             let (side, d) = first ? (one, d1) : (two, d2), width = chunk.count
@@ -129,23 +129,25 @@ package enum SampleJacobianGram {
     }
 
     /// The chunk loop of both pullbacks (this one and `PooledJacobianGram`'s): per chunk of
-    /// patch entries, `jacobians` fills J₁, J₂ [rows, width·c] for it, then dJ₁ = G J₂ and
+    /// patch entries, `jacobians` fills J₁, J₂ [rows, width·c] for it (or, with `kept`, the
+    /// chunk's blocks of the Jacobians kept from the forward pass are used), then dJ₁ = G J₂ and
     /// dJ₂ = Gᵀ J₁ (G [n₁k, n₂k]), then `perSample(chunk index, chunk, first side?, sample, dJ)`
     /// for every sample of both sides, shared out between threads.
     static func forEachChunkCotangent(
-        _ g: UnsafePointer<Float>, samples: (Int, Int), _ z: Sizes,
+        _ g: UnsafePointer<Float>, samples: (Int, Int), _ z: Sizes, kept: KeptJacobians?,
         jacobians: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
         perSample: (Int, Range<Int>, Bool, Int, UnsafePointer<Float>) -> Void
     ) {
         let (m, n, c) = (samples.0 * z.outputs, samples.1 * z.outputs, z.channels)
         let columns = z.chunkWidth * c
-        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (m + n) * columns)
+        let rebuilt = kept == nil ? m + n : 0
+        let buffers = UnsafeMutablePointer<Float>.allocate(capacity: (rebuilt + m + n) * columns)
         defer { buffers.deallocate() }
-        let (j1, j2) = (buffers, buffers + m * columns)
-        let (dj1, dj2) = (buffers + (m + n) * columns, buffers + (2 * m + n) * columns)
+        let (dj1, dj2) = (buffers + rebuilt * columns, buffers + (rebuilt + m) * columns)
         for (index, chunk) in z.chunks.enumerated() {
             let width = chunk.count
-            jacobians(chunk, j1, j2)
+            var (j1, j2) = (buffers, buffers + m * columns)
+            if let kept { (j1, j2) = kept.blocks(chunk, rows: m, n, channels: c) } else { jacobians(chunk, j1, j2) }
             Gemm.multiply(g, transposeA: false, j2, transposeB: false, into: dj1, m: m, n: width * c, k: n)
             Gemm.multiply(g, transposeA: true, j1, transposeB: false, into: dj2, m: n, n: width * c, k: m)
             Parallel.forEach(parts: samples.0 + samples.1) { part in

@@ -35,10 +35,11 @@ struct PooledJacobianGramTests {
                 argmax(2, pool, seed: 5), argmax(3, pool, seed: 6))
     }
 
-    func pooled(_ v: [Tensor], _ a1: [Int32], _ a2: [Int32], _ pool: Case, chunkColumns: Int = 6) -> Tensor {
+    func pooled(_ v: [Tensor], _ a1: [Int32], _ a2: [Int32], _ pool: Case, chunkColumns: Int = 6,
+                keep: Bool = false) -> Tensor {
         Tensor.pooledSampleJacobianGram(PooledJacobianSide(patches: v[0], pooledCotangents: v[1], argmax: a1), shape(2),
                                         PooledJacobianSide(patches: v[2], pooledCotangents: v[3], argmax: a2), shape(3),
-                                        pooled: pool.pooled, chunkColumns: chunkColumns)
+                                        pooled: pool.pooled, keepJacobians: keep, chunkColumns: chunkColumns)
     }
 
     /// The dense form: Δ = the max-pool adjoint of D, then the Gram of whole per-sample Jacobians.
@@ -68,24 +69,46 @@ struct PooledJacobianGramTests {
         }
     }
 
-    /// Finite differences, first order (pooled pullback) and second order (recorded pullback).
-    @Test(arguments: cases)
-    func differentiates(pool: Case) {
+    /// The Jacobians kept from the forward pass give the pullback the same bits as building them
+    /// again, for chunks of one patch entry, of a few, and of all of them; and the same value.
+    @Test(arguments: cases, [3, 6, 100])
+    func keptJacobiansGiveTheSameBits(pool: Case, chunkColumns: Int) {
+        let (v, a1, a2) = inputs(pool)
+        let weights = GradientCheck.random([2 * k, 3 * k], seed: 10)
+        func all(keep: Bool) -> [[Float]] {
+            let (value, grads) = valueAndGradient(at: v) { v in
+                (pooled(v, a1, a2, pool, chunkColumns: chunkColumns, keep: keep) * weights).sum()
+            }
+            return [pooled(v, a1, a2, pool, chunkColumns: chunkColumns, keep: keep).scalars, [value.scalar]]
+                + grads.map(\.scalars)
+        }
+        let kept = all(keep: true), rebuilt = all(keep: false)
+        #expect(kept == rebuilt)
+        #expect(kept[2...].contains { $0.contains { $0 != 0 } }, "the gradients should not all be zero")
+    }
+
+    /// Finite differences, first order (pooled pullback, with the Jacobians built again or kept)
+    /// and second order (recorded pullback).
+    @Test(arguments: cases, [false, true])
+    func differentiates(pool: Case, keep: Bool) {
         let (v, a1, a2) = inputs(pool)
         let weights = GradientCheck.random([2 * k, 3 * k], seed: 8)
-        GradientCheck.check(v, "pooledSampleJacobianGram \(pool.testDescription)") { v in
-            (pooled(v, a1, a2, pool).squared() * weights).sum()
+        GradientCheck.check(v, "pooledSampleJacobianGram \(pool.testDescription) keep \(keep)") { v in
+            (pooled(v, a1, a2, pool, keep: keep).squared() * weights).sum()
         }
     }
 
     /// Samples are shared out by shape: the same bits on one and on two threads.
-    @Test func theSameBitsOnOneAndTwoThreads() {
+    @Test(arguments: [false, true])
+    func theSameBitsOnOneAndTwoThreads(keep: Bool) {
         let pool = Self.cases[0]
         let (v, a1, a2) = inputs(pool)
         let weights = GradientCheck.random([2 * k, 3 * k], seed: 9)
         func all() -> [[Float]] {
-            let (value, grads) = valueAndGradient(at: v) { v in (pooled(v, a1, a2, pool).squared() * weights).sum() }
-            return [pooled(v, a1, a2, pool).scalars, [value.scalar]] + grads.map(\.scalars)
+            let (value, grads) = valueAndGradient(at: v) { v in
+                (pooled(v, a1, a2, pool, keep: keep).squared() * weights).sum()
+            }
+            return [pooled(v, a1, a2, pool, keep: keep).scalars, [value.scalar]] + grads.map(\.scalars)
         }
         #expect(Threads.withBudget(2, all) == Threads.withBudget(1, all))
     }

@@ -71,6 +71,10 @@ package struct ConvLayer: LayerRule {
         /// Per-sample Jacobians of up to this many floats per batch (32 MB; LeNet-5's conv2 has 8M)
         /// are formed whole and kept for the backward pass; larger ones are contracted chunk by chunk.
         static let largestHeldJacobian = 1 << 23
+        /// Pooled Jacobians (`pooledSampleJacobianGram`) of up to this many floats per side (64 MB:
+        /// LeNet-5's conv2 8M, Conv-4's conv2 11.8M, not its conv4's 47M) are kept from the kernel
+        /// for the backward pass instead of being built a second time there.
+        static let largestKeptPooledJacobian = 1 << 24
         /// The largest rearranged copy of Δ (floats per batch, 64 MB) made to save GEMM calls.
         static let largestHeldCopy = 1 << 24
 
@@ -141,7 +145,7 @@ package struct ConvLayer: LayerRule {
                     PooledJacobianSide(patches: p1, pooledCotangents: pooled.0.values, argmax: pooled.0.argmax),
                     shape(n1),
                     PooledJacobianSide(patches: p2, pooledCotangents: pooled.1.values, argmax: pooled.1.argmax),
-                    shape(n2), pooled: w)
+                    shape(n2), pooled: w, keepJacobians: max(n1, n2) * k * kk * cout <= Self.largestKeptPooledJacobian)
                 let b1 = pooled.0.values.reshaped([n1 * k, w, cout]).sum(alongAxes: [1])
                 let b2 = pooled.1.values.reshaped([n2 * k, w, cout]).sum(alongAxes: [1])
                 return (weightPart + Tensor.matmul(b1, b2, transposeB: true)).reshaped([n1, k, n2, k])
