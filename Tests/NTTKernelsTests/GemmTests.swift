@@ -7,11 +7,8 @@ import Testing
 struct GemmTests {
     /// Deterministic operands with values in [-1, 1).
     static func values(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(Int64(bitPattern: state >> 11) % 2048) / 1024 - 1
-        }
+        var rng = SeededRandom(seed: seed, stream: "gemm-tests")
+        return (0..<count).map { _ in Float(2 * rng.nextUniform() - 1) }
     }
 
     /// op(A)·op(B) + beta·C by the definition, in Double.

@@ -31,9 +31,6 @@ struct ParallelTests {
         return Set(ids)
     }
 
-    /// The budget bounds the threads of each job, also after a larger budget started more
-    /// helpers; and a budget of 2 does use a second thread (else the 1-vs-2-thread comparisons
-    /// below would compare one thread with itself).
     /// The handoff time is measured on two threads (a helper really runs the second part: the
     /// first waits for it), and there is none on one. Another suite's job can hold the pool,
     /// which makes a measurement give up (nil), so a few tries are allowed.
@@ -53,6 +50,9 @@ struct ParallelTests {
         #expect(fresh.map { $0 > 0 && $0 < 10_000 } == true, "handoff on a fresh pool \(String(describing: fresh)) µs")
     }
 
+    /// The budget bounds the threads of each job, also after a larger budget started more
+    /// helpers; and a budget of 2 does use a second thread (else the 1-vs-2-thread comparisons
+    /// below would compare one thread with itself).
     @Test func theBudgetBoundsTheThreadsOfAJob() {
         let caller = UInt(pthread_self())
         #expect(Parallel.$threadBudget.withValue(1) { Self.threadsRunning(parts: 8) } == [caller])
